@@ -1,0 +1,86 @@
+"""The build is strict: a chapter that raises, an unknown citation key, or a page left out of
+the toc each fail it with a non-zero exit. Each case builds a tiny book with the real config."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from livingreview.cli import jupyter_book_command
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.build
+
+PAGE = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# {title}
+
+{body}
+"""
+
+BIB = """\
+@article{known2020,
+  author = {Doe, Jane},
+  title = {A known work},
+  journal = {Journal of Tests},
+  year = {2020},
+}
+"""
+
+
+def _book(tmp_path: Path, chapter: str, *, extra_page: bool = False) -> Path:
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n"
+                                   "  - file: chapters/chapter\n  - file: chapters/references\n")
+    (book / "references.bib").write_text(BIB)
+    (book / "chapters" / "index.md").write_text(PAGE.format(title="Home", body="Cites {cite:p}`known2020`."))
+    (book / "chapters" / "references.md").write_text("# References\n\n```{bibliography}\n```\n")
+    (book / "chapters" / "chapter.md").write_text(PAGE.format(title="Chapter", body=textwrap.dedent(chapter)))
+    if extra_page:
+        (book / "chapters" / "orphan.md").write_text("# Not in the toc\n")
+    return book
+
+
+def _build(book: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(jupyter_book_command(book), capture_output=True, text=True, timeout=600)
+
+
+def test_clean_tiny_book_builds(tmp_path: Path) -> None:
+    # The control: without a fault, the same tiny book builds, so the failures below are the faults'.
+    proc = _build(_book(tmp_path, "```{code-cell} ipython3\nprint(1 + 1)\n```\n"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_chapter_that_raises_fails_the_build(tmp_path: Path) -> None:
+    proc = _build(_book(tmp_path, "```{code-cell} ipython3\nraise ValueError('planted failure')\n```\n"))
+    assert proc.returncode != 0
+    assert "planted failure" in proc.stdout + proc.stderr
+
+
+def test_unknown_citation_key_fails_the_build(tmp_path: Path) -> None:
+    proc = _build(_book(tmp_path, "As shown {cite:p}`unknown2099`.\n"))
+    assert proc.returncode != 0
+    assert "unknown2099" in proc.stdout + proc.stderr
+
+
+def test_page_missing_from_toc_fails_the_build(tmp_path: Path) -> None:
+    book = _book(tmp_path, "Plain text.\n", extra_page=True)
+    # only_build_toc_files would silently skip it; a page outside the toc must be noticed.
+    proc = _build(book)
+    assert proc.returncode != 0
+    assert "orphan" in proc.stdout + proc.stderr
