@@ -21,7 +21,8 @@ from bibtexparser.entrypoint import default_parse_stack
 from .data import Problem
 
 # Required fields per entry type; each item is a tuple of alternatives (any one suffices).
-# Based on the classic BibTeX/biblatex requirements; every entry must also be datable.
+# Based on the classic BibTeX/biblatex requirements. A @misc (e.g. a preprint whose page gives
+# no date) needs only a title or author and a way to find it: a year is never invented.
 _YEAR = ("year", "date")
 REQUIRED_FIELDS: dict[str, list[tuple[str, ...]]] = {
     "article": [("author",), ("title",), ("journal", "journaltitle"), _YEAR],
@@ -35,7 +36,7 @@ REQUIRED_FIELDS: dict[str, list[tuple[str, ...]]] = {
     "thesis": [("author",), ("title",), ("school", "institution"), _YEAR],
     "techreport": [("author",), ("title",), ("institution",), _YEAR],
     "report": [("author",), ("title",), ("institution",), _YEAR],
-    "misc": [("author", "title"), _YEAR],
+    "misc": [("author", "title"), ("url", "howpublished", "doi")],
     "unpublished": [("author", "title"), _YEAR],
     "online": [("author", "title"), _YEAR],
     "electronic": [("author", "title"), _YEAR],
