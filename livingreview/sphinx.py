@@ -74,6 +74,9 @@ def _bundle_text(cache_dir: Path) -> str:
     if not cached.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         text = vl_convert.javascript_bundle(_LOADER_SNIPPET, vl_version=VEGA_LITE_VERSION)
+        # The bundle declares top-level names (e.g. `_`) that clash with other classic scripts
+        # on the page; a module script would have its own scope but is refused on file:// pages.
+        text = "(function () {\n" + text + "\n})();\n"
         tmp = cached.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(cached)
@@ -93,13 +96,37 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
 def _page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
+    _strip_thebe_assets(context)
     # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once.
     if f'class="{CHART_CLASS}"' in context.get("body", ""):
         app.add_js_file(f"{STATIC_DIR}/{BUNDLE_NAME}", priority=600)
 
 
+def _drop_thebe(app: Sphinx) -> None:
+    """Jupyter Book always loads sphinx-thebe (live code via Binder), which puts a third-party
+    URL on every page and, in this version, declares its config script twice, a JavaScript
+    error on every page. This book has no live code: disconnect its handlers."""
+    for listeners in app.events.listeners.values():
+        for listener in list(listeners):
+            if getattr(listener.handler, "__module__", "").startswith("sphinx_thebe"):
+                app.disconnect(listener.id)
+
+
+def _strip_thebe_assets(context: dict[str, Any]) -> None:
+    for key in ("script_files", "css_files"):
+        files = context.get(key)
+        if files is None:
+            continue
+        # In place: Sphinx's add_js_file appends to this very list during the event.
+        files[:] = [f for f in files if "thebe" not in str(getattr(f, "filename", f) or "")
+                        and "THEBE" not in str(getattr(f, "attributes", {}).get("body", ""))]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    _drop_thebe(app)
     app.add_css_file(f"{STATIC_DIR}/{CSS_NAME}")
-    app.connect("html-page-context", _page_context)
+    # Early: html-page-context is emitted with emit_firstresult, so a theme handler that returns
+    # a template name would stop later handlers from running.
+    app.connect("html-page-context", _page_context, priority=100)
     app.connect("build-finished", _write_static)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

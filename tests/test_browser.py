@@ -5,6 +5,7 @@ leaves the site's own files. Pages are opened both over http (as deployed) and a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from livingreview.site import expected_charts, toc_files
 
@@ -77,12 +79,14 @@ def _visit(browser: object, url: str, site_prefix: str) -> dict[str, object]:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="load")
-    # Every chart container ends rendered or with an error recorded by the loader.
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('div.lr-vega')]
-                 .every(el => el.dataset.lrRendered || el.dataset.lrError)""",
-        timeout=20_000,
-    )
+    # Every chart container ends rendered or with an error recorded by the loader; if not, the
+    # charts are reported below as not drawn, together with any error that stopped them.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('div.lr-vega')]
+                     .every(el => el.dataset.lrRendered || el.dataset.lrError)""",
+            timeout=20_000,
+        )
     charts = page.eval_on_selector_all(
         "div.lr-vega",
         "els => els.map(el => ({error: el.dataset.lrError || null,"

@@ -1,0 +1,349 @@
+"""HTML tables for the book, and the number formatting shared with :mod:`livingreview.charts`.
+
+Every table is rendered as escaped HTML: each cell, header, caption and class name passes
+through :func:`html.escape`, so text from data files can never inject markup. Builders return
+an :class:`HTMLTable`, a ``str`` subclass with ``.html`` and ``_repr_html_`` so that a notebook
+cell that ends with the call displays the table.
+
+The formatting helpers (``fmt_*``) live here, not in ``charts``, because this module is pure
+Python (no Altair import) and both modules need them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import math
+import numbers
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "CERTAINTY_LEVELS",
+    "HTMLTable",
+    "SoFRow",
+    "certainty_label",
+    "fmt_ci",
+    "fmt_estimate",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_sci",
+    "is_missing",
+    "study_characteristics",
+    "summary_of_findings",
+]
+
+MINUS = "\u2212"  # typographic minus sign
+NA_TEXT = "NR"  # "not reported"
+
+# --------------------------------------------------------------------------------------------
+# Formatting helpers
+# --------------------------------------------------------------------------------------------
+
+
+def is_missing(x: Any) -> bool:
+    """True for None, NaN, pandas NA/NaT."""
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):  # list-likes
+        return False
+
+
+def fmt_num(x: Any, digits: int = 0, *, na: str = NA_TEXT) -> str:
+    """Round half away from zero (as people do, not banker's rounding) and use a real minus sign.
+
+    >>> fmt_num(2.5), fmt_num(-0.125, 2), fmt_num(None)
+    ('3', '−0.13', 'NR')
+    """
+    if is_missing(x):
+        return na
+    value = float(x)
+    if math.isinf(value):
+        return ("" if value > 0 else MINUS) + "∞"
+    quantum = Decimal(1).scaleb(-digits)  # 10**-digits
+    d = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    if d == 0:
+        d = abs(d)  # no "−0"
+    text = f"{d:f}"
+    return text.replace("-", MINUS)
+
+
+def fmt_pct(p: Any, digits: int = 0, *, na: str = NA_TEXT) -> str:
+    """Format a proportion (0–1) as a percentage: ``fmt_pct(0.705) == '71%'``."""
+    if is_missing(p):
+        return na
+    return f"{fmt_num(float(p) * 100, digits)}%"
+
+
+def fmt_ci(lo: Any, hi: Any, digits: int = 0, *, brackets: str = "[]", sep: str = ", ",
+           na: str = "") -> str:
+    """Format a confidence interval: ``fmt_ci(51, 85) == '[51, 85]'``; ``na`` if a bound is missing."""
+    if is_missing(lo) or is_missing(hi):
+        return na
+    open_, close = (brackets[0], brackets[1]) if len(brackets) == 2 else ("", "")
+    return f"{open_}{fmt_num(lo, digits)}{sep}{fmt_num(hi, digits)}{close}"
+
+
+def fmt_estimate(est: Any, lo: Any = None, hi: Any = None, digits: int = 0, *,
+                 na: str = NA_TEXT) -> str:
+    """``'70 [51, 85]'``; just ``'70'`` when the interval is missing; ``na`` when the estimate is."""
+    if is_missing(est):
+        return na
+    ci = fmt_ci(lo, hi, digits)
+    return f"{fmt_num(est, digits)} {ci}" if ci else fmt_num(est, digits)
+
+
+def fmt_estimate_prose(est: Any, lo: Any = None, hi: Any = None, digits: int = 0, *,
+                       unit: str = "%", level: int = 95, na: str = NA_TEXT) -> str:
+    """For running text: ``'81.6% (95% CI 60.8% to 92.0%)'``; no interval part when it is missing."""
+    if is_missing(est):
+        return na
+    text = f"{fmt_num(est, digits)}{unit}"
+    if is_missing(lo) or is_missing(hi):
+        return text
+    return f"{text} ({level}% CI {fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit})"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fmt_sci(x: Any, digits: int = 0, *, na: str = NA_TEXT) -> str:
+    """Scientific notation with Unicode superscripts: ``fmt_sci(5e-4) == '5×10⁻⁴'``,
+    ``fmt_sci(1e-4) == '10⁻⁴'``."""
+    if is_missing(x):
+        return na
+    value = float(x)
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    m = fmt_num(mantissa, digits)
+    if m == "10":  # rounding overflow, e.g. 9.96e-4 with digits=0
+        m, exponent = fmt_num(1, digits), exponent + 1
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    if exponent == 0:
+        return m
+    return power if m in ("1", "1." + "0" * digits) else f"{m}×{power}"
+
+
+# --------------------------------------------------------------------------------------------
+# HTML output
+# --------------------------------------------------------------------------------------------
+
+
+class HTMLTable(str):
+    """An HTML string that notebooks render as a table (``_repr_html_``); ``.html`` is the markup."""
+
+    __slots__ = ()
+
+    @property
+    def html(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+_CLASS_RE = re.compile(r"[^A-Za-z0-9_ -]")
+
+
+def _esc(x: Any) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _class_attr(*classes: str) -> str:
+    names = " ".join(c for c in classes if c)
+    return _esc(_CLASS_RE.sub("", names))
+
+
+def _render_table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]], *,
+                  css_class: str, raw_cells: frozenset[tuple[int, int]] = frozenset(),
+                  row_header: bool = True) -> HTMLTable:
+    """Build the table. Cells are escaped except the (row, col) pairs in ``raw_cells``, which
+    the caller has built from escaped parts itself."""
+    out = [f'<table class="{_class_attr(css_class)}">']
+    if caption:
+        out.append(f"  <caption>{_esc(caption)}</caption>")
+    out.append("  <thead>\n    <tr>")
+    out.extend(f'      <th scope="col">{_esc(h)}</th>' for h in headers)
+    out.append("    </tr>\n  </thead>\n  <tbody>")
+    for i, row in enumerate(rows):
+        out.append("    <tr>")
+        for j, cell in enumerate(row):
+            text = cell if (i, j) in raw_cells else _esc(cell)
+            if j == 0 and row_header:
+                out.append(f'      <th scope="row">{text}</th>')
+            else:
+                out.append(f"      <td>{text}</td>")
+        out.append("    </tr>")
+    out.append("  </tbody>\n</table>")
+    return HTMLTable("\n".join(out))
+
+
+def _cell_text(x: Any, na: str) -> str:
+    if is_missing(x):
+        return na
+    if isinstance(x, bool):
+        return "Yes" if x else "No"
+    if isinstance(x, (pd.Timestamp, _dt.datetime)):
+        ts = pd.Timestamp(x)
+        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+    if isinstance(x, _dt.date):
+        return x.isoformat()
+    if isinstance(x, numbers.Integral):
+        return fmt_num(x, 0)
+    if isinstance(x, numbers.Real):
+        value = float(x)
+        if value.is_integer():
+            return fmt_num(value, 0)
+        return f"{value:g}".replace("-", MINUS)
+    return str(x)
+
+
+def study_characteristics(
+    studies_df: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    *,
+    caption: str = "Characteristics of included studies",
+    css_class: str = "lr-table lr-study-characteristics",
+    na: str = "—",
+) -> HTMLTable:
+    """One row per study, one column per entry of ``columns`` (default: all), headed by
+    ``labels[col]`` (default: the column name). The first column is a row header.
+
+    Missing values show as ``na``; booleans as Yes/No; whole-number floats (integers that
+    pandas turned into floats because of a gap) without a decimal point.
+    """
+    if not isinstance(studies_df, pd.DataFrame):
+        raise TypeError("study_characteristics: expected a pandas DataFrame")
+    columns = list(studies_df.columns) if columns is None else list(columns)
+    missing = [c for c in columns if c not in studies_df.columns]
+    if missing:
+        raise ValueError(
+            "study_characteristics: missing column(s) " + ", ".join(repr(c) for c in missing)
+        )
+    if not columns:
+        raise ValueError("study_characteristics: no columns to show")
+    labels = dict(labels or {})
+    headers = [labels.get(c, c) for c in columns]
+    rows = [
+        [_cell_text(v, na) for v in record]
+        for record in studies_df[columns].itertuples(index=False, name=None)
+    ]
+    return _render_table(caption, headers, rows, css_class=css_class)
+
+
+# --------------------------------------------------------------------------------------------
+# GRADE summary of findings
+# --------------------------------------------------------------------------------------------
+
+#: GRADE certainty → number of filled symbols (of four).
+CERTAINTY_LEVELS: dict[str, int] = {"high": 4, "moderate": 3, "low": 2, "very low": 1}
+_FILLED, _EMPTY = "⊕", "◯"
+
+
+def _certainty_key(certainty: str) -> str:
+    key = " ".join(str(certainty).strip().lower().replace("_", " ").replace("-", " ").split())
+    if key not in CERTAINTY_LEVELS:
+        raise ValueError(
+            f"unknown GRADE certainty {certainty!r}; expected one of "
+            + ", ".join(repr(k) for k in CERTAINTY_LEVELS)
+        )
+    return key
+
+
+def certainty_label(certainty: str) -> str:
+    """``certainty_label("low") == '⊕⊕◯◯ Low'``."""
+    key = _certainty_key(certainty)
+    k = CERTAINTY_LEVELS[key]
+    return f"{_FILLED * k}{_EMPTY * (4 - k)} {key.capitalize()}"
+
+
+@dataclass(frozen=True)
+class SoFRow:
+    """One outcome row of a GRADE summary-of-findings table.
+
+    ``estimate``/``lower``/``upper`` are shown with ``unit`` appended (``'%'`` by default:
+    give proportions in percent); pass a pre-formatted ``effect`` string instead for other
+    effect measures (e.g. ``'HR 0.62 (0.40 to 0.95)'``).
+    """
+
+    outcome: str
+    certainty: str
+    estimate: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    participants: int | None = None
+    studies: int | None = None
+    comments: str = ""
+    unit: str = "%"
+    digits: int = 0
+    effect: str | None = None
+
+    def __post_init__(self) -> None:
+        _certainty_key(self.certainty)  # validate early
+        if self.effect is None and is_missing(self.estimate):
+            raise ValueError(f"SoFRow {self.outcome!r}: give an estimate or an effect text")
+
+    def effect_text(self) -> str:
+        if self.effect is not None:
+            return self.effect
+        u = self.unit
+        est = f"{fmt_num(self.estimate, self.digits)}{u}"
+        if is_missing(self.lower) or is_missing(self.upper):
+            return est
+        return (f"{est} ({fmt_num(self.lower, self.digits)}{u} to "
+                f"{fmt_num(self.upper, self.digits)}{u})")
+
+    def participants_text(self) -> str:
+        p = "NR" if is_missing(self.participants) else fmt_num(self.participants)
+        if is_missing(self.studies):
+            return p
+        s = int(self.studies)
+        return f"{p} ({s} {'study' if s == 1 else 'studies'})"
+
+
+def summary_of_findings(
+    rows: Sequence[SoFRow],
+    *,
+    caption: str = "Summary of findings",
+    css_class: str = "lr-table lr-sof",
+    headers: Sequence[str] = (
+        "Outcome",
+        "Pooled proportion or effect (95% CI)",
+        "Participants (studies)",
+        "Certainty of the evidence (GRADE)",
+        "Comments",
+    ),
+) -> HTMLTable:
+    """GRADE-style summary of findings. The certainty cell shows e.g. ``⊕⊕◯◯ Low``; the symbols
+    are hidden from screen readers (``aria-hidden``), which read the word only."""
+    rows = list(rows)
+    if not rows:
+        raise ValueError("summary_of_findings: no rows")
+    if len(headers) != 5:
+        raise ValueError("summary_of_findings: headers must have 5 entries")
+    body: list[list[str]] = []
+    raw: set[tuple[int, int]] = set()
+    for i, r in enumerate(rows):
+        if not isinstance(r, SoFRow):
+            raise TypeError(f"summary_of_findings: row {i} is not a SoFRow")
+        key = _certainty_key(r.certainty)
+        k = CERTAINTY_LEVELS[key]
+        symbols = _FILLED * k + _EMPTY * (4 - k)
+        certainty_html = (
+            f'<span class="{_class_attr("lr-certainty lr-certainty-" + key.replace(" ", "-"))}">'
+            f'<span aria-hidden="true">{_esc(symbols)}</span> {_esc(key.capitalize())}</span>'
+        )
+        raw.add((i, 3))
+        body.append([r.outcome, r.effect_text(), r.participants_text(), certainty_html,
+                     r.comments])
+    return _render_table(caption, headers, body, css_class=css_class, raw_cells=frozenset(raw))

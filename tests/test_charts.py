@@ -1,0 +1,658 @@
+"""Tests of livingreview.charts on small synthetic data (fake labels, invented numbers).
+
+Every chart is validated against the Vega-Lite JSON schema that Altair ships, rendered to SVG
+with vl-convert (offline), and written as SVG + PNG to /tmp/charts_review/ for visual review.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from importlib.resources import files
+from pathlib import Path
+
+import altair as alt
+import jsonschema
+import pandas as pd
+import pytest
+import vl_convert as vlc
+
+from livingreview import charts as ch
+
+REVIEW_DIR = Path(os.environ.get("CHARTS_REVIEW_DIR", "/tmp/charts_review"))
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def validator() -> jsonschema.Draft7Validator:
+    schema_file = files("altair") / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+def render(chart, name: str, validator) -> tuple[dict, str]:
+    """Validate, render to SVG, save SVG + PNG for review; return (spec, svg)."""
+    spec = chart.to_dict()
+    errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:5])
+    svg = vlc.vegalite_to_svg(spec)
+    REVIEW_DIR.mkdir(parents=True, exist_ok=True)
+    (REVIEW_DIR / f"{name}.svg").write_text(svg, encoding="utf-8")
+    (REVIEW_DIR / f"{name}.png").write_bytes(vlc.vegalite_to_png(spec, scale=1))
+    return spec, svg
+
+
+def svg_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    out = []
+    for el in root.iter():
+        if el.tag.endswith("text"):
+            out.append("".join(el.itertext()).replace("\u00a0", " "))  # NBSP → space
+    return out
+
+
+def svg_has_text(svg: str, text: str) -> bool:
+    return any(text in t for t in svg_texts(svg))
+
+
+def count_marks(svg: str, name: str) -> int:
+    """Number of items drawn by the mark named ``name`` (``.properties(name=...)``)."""
+    pattern = re.compile(rf"^{re.escape(name)}(_\d+)?_marks$")  # Vega adds _N inside concats
+    root = ET.fromstring(svg)
+    total = 0
+    for g in root.iter():
+        if g.tag.endswith("g") and any(pattern.match(c) for c in (g.get("class") or "").split()):
+            total += len(list(g))
+    return total
+
+
+def inline_datasets(spec: dict) -> list[list[dict]]:
+    found: list[list[dict]] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "datasets" and isinstance(v, dict):
+                    found.extend(v.values())
+                elif k == "data" and isinstance(v, dict) and "values" in v:
+                    found.append(v["values"])
+                else:
+                    walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    return found
+
+
+def inline_columns(spec: dict) -> set[str]:
+    return {k for rows in inline_datasets(spec) for r in rows for k in r}
+
+
+def font_sizes(spec: dict) -> list[float]:
+    sizes = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k.lower().endswith("fontsize") and isinstance(v, (int, float)):
+                    sizes.append(v)
+                else:
+                    walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    return sizes
+
+
+def check_common(spec: dict, svg: str, title: str) -> None:
+    """(d) title + description; fonts >= 11; no URLs; the title is rendered."""
+    assert spec["title"]["text"] == title
+    assert svg_has_text(svg, title)
+    desc = spec.get("description")
+    assert isinstance(desc, str) and len(desc) > 40
+    assert spec["usermeta"]["description"] == desc
+    sizes = font_sizes(spec)
+    assert sizes and min(sizes) >= 11, sizes
+    cfg = spec["config"]
+    for part, key in [("axis", "labelFontSize"), ("axis", "titleFontSize"),
+                      ("legend", "labelFontSize"), ("legend", "titleFontSize")]:
+        assert cfg[part][key] >= 11
+    no_schema = {k: v for k, v in spec.items() if k != "$schema"}
+    dumped = json.dumps(no_schema)
+    assert "http" not in dumped and '"url"' not in dumped
+
+
+def svg_width(svg: str) -> float:
+    return float(ET.fromstring(svg).get("width"))
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic data
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def forest_df() -> pd.DataFrame:
+    return pd.DataFrame({
+        "label": ["Study A", "Study B", "Study C", "Study D", "Study E"],
+        "estimate": [40.0, 55.0, 62.0, 30.0, 75.0],
+        "ci_lower": [20.0, 41.0, 35.0, 12.0, 60.0],
+        "ci_upper": [61.0, 68.0, 84.0, 54.0, 86.0],
+        "n": [12, 60, 9, 15, 40],
+        "arm": ["Group 1", "Group 1", "Group 2", "Group 2", "Group 2"],
+    })
+
+
+POOLED = ch.PooledRow(estimate=52.0, lower=40.0, upper=64.0, pi_lower=22.0, pi_upper=80.0,
+                      n=136, label="Pooled (random effects)")
+
+
+@pytest.fixture
+def km_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    curve = pd.DataFrame({
+        "time": [0, 2, 4, 5, 8, 12, 18, 24, 0, 3, 6, 9, 14, 24],
+        "survival": [1, .9, .8, .8, .7, .6, .6, .5, 1, .85, .7, .55, .45, .45],
+        "ci_lower": [1, .75, .62, .62, .5, .4, .4, .3, 1, .7, .5, .35, .25, .25],
+        "ci_upper": [1, .97, .92, .92, .85, .78, .78, .7, 1, .95, .85, .72, .65, .65],
+        "censored": [0, 0, 0, 1, 0, 0, 2, 3, 0, 0, 1, 0, 0, 4],
+        "arm": ["Arm X"] * 8 + ["Arm Y"] * 6,
+    })
+    at_risk = pd.DataFrame({
+        "time": [0, 6, 12, 18, 24] * 2,
+        "n_at_risk": [10, 8, 6, 5, 3, 12, 8, 6, 5, 4],
+        "arm": ["Arm X"] * 5 + ["Arm Y"] * 5,
+    })
+    return curve, at_risk
+
+
+@pytest.fixture
+def mrd_df() -> pd.DataFrame:
+    return pd.DataFrame({
+        "patient_id": ["P01", "P02", "P03", "P04", "P05", "P06"],
+        "mrd_pre": [2e-2, 5e-3, 1e-1, 8e-4, 3e-2, 1e-3],
+        "mrd_post": [1e-4, 1e-4, 2e-2, 1e-4, 6e-4, 2e-3],
+        "mrd_post_qualifier": ["<", "<", "", "<", None, ""],
+    })
+
+
+@pytest.fixture
+def swim_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    spans = pd.DataFrame({
+        "patient_id": ["P01", "P01", "P02", "P03", "P03", "P04"],
+        "start": [0, 3, 0, 0, 2, 0],
+        "end": [3, 9, 5, 2, 14, 7],
+        "therapy": ["Induction", "Agent Q", "Agent Q", "Induction", "Agent Q", "Induction"],
+        "ongoing": [False, True, False, False, True, False],
+    })
+    events = pd.DataFrame({
+        "patient_id": ["P01", "P01", "P02", "P02", "P03", "P03", "P04", "P04"],
+        "time": [0, 10, 4, 6, 6, 15, 5, 7],
+        "event": ["Therapy", "Last follow-up", "Relapse", "Death", "HSCT", "Last follow-up",
+                  "Lineage switch", "Death"],
+    })
+    return events, spans
+
+
+def prisma_counts(**overrides) -> ch.PrismaCounts:
+    base = dict(
+        databases=120, registers=14, other_methods=0,
+        duplicates_removed=30, automation_ineligible=4, other_removed=0,
+        records_screened=100, records_excluded=70,
+        reports_sought=30, reports_not_retrieved=2,
+        reports_assessed=28,
+        reports_excluded={"Wrong population": 10, "Wrong intervention": 6, "No outcome data": 4},
+        studies_included=6, reports_included=8,
+    )
+    base.update(overrides)
+    return ch.PrismaCounts(**base)
+
+
+@pytest.fixture
+def evidence_df() -> pd.DataFrame:
+    return pd.DataFrame({
+        "study": ["S1", "S2", "S3", "S4", "S5", "S6", "S7"],
+        "intervention": ["Agent Q", "Agent Q", "Agent R", "Agent R", "Agent Q", "Agent S", "Agent R"],
+        "population": ["Group 1", "Group 1", "Group 1", "Group 2", "Group 2", "Group 2", "Group 1"],
+        "n": [10, 25, 4, 30, 8, 2, 12],
+        "design": ["Trial", "Case series", "Case series", "Trial", "Case series",
+                   "Case series", "Trial"],
+    })
+
+
+@pytest.fixture
+def ae_df() -> pd.DataFrame:
+    rows = []
+    for study, total in (("Study A", 20), ("Study B", 30)):
+        for ev, counts in (("Event alpha", (3, 2, 1)), ("Event beta", (5, 1, 0)),
+                           ("Event gamma", (1, 1, 2))):
+            for grade, k in zip(("1–2", "3", "4"), counts, strict=True):
+                rows.append({"study": study, "event": ev, "grade": grade, "patients": k,
+                             "total": total})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def rob_df() -> pd.DataFrame:
+    judg = {
+        "Study A": ["Low", "Low", "Some concerns", "Low", "Some concerns"],
+        "Study B": ["High", "Low", "High", "Some concerns", "High"],
+        "Study C": ["No information", "Low", "Some concerns", "Low", "Some concerns"],
+        "Study D": ["Low", "Some concerns", "Some concerns", "Low", "Some concerns"],
+    }
+    doms = ["Selection", "Ascertainment", "Causality", "Reporting", "Overall"]
+    return pd.DataFrame([
+        {"study": s, "domain": d, "judgement": j, "n": 10 * (i + 1)}
+        for i, (s, js) in enumerate(judg.items()) for d, j in zip(doms, js, strict=True)
+    ])
+
+
+# --------------------------------------------------------------------------------------------
+# 1. forest
+# --------------------------------------------------------------------------------------------
+
+
+def test_forest_pooled(forest_df, validator):
+    chart = ch.forest(forest_df, pooled=POOLED, ref_line=50, title="Forest test")
+    spec, svg = render(chart, "forest_pooled", validator)
+    check_common(spec, svg, "Forest test")
+    assert count_marks(svg, "forest_points") == 5
+    assert count_marks(svg, "forest_ci") == 5
+    assert count_marks(svg, "forest_pi") == 1
+    assert count_marks(svg, "forest_pooled") == 1
+    for text in ("Study A", "Study E", "Pooled (random effects)", "52 [40, 64]",
+                 "Prediction interval", "[22, 80]", "40 [20, 61]", "136"):
+        assert svg_has_text(svg, text), text
+    # the diamond is a polygon whose corners are the CI bounds and the estimate
+    diamond = [rows for rows in inline_datasets(spec) if rows and "y2" in rows[0]]
+    assert len(diamond) == 1
+    assert sorted(r["x"] for r in diamond[0]) == [40.0, 52.0, 64.0]
+    assert svg_width(svg) <= 760
+
+
+def test_forest_group_and_columns(forest_df, validator):
+    chart = ch.forest(forest_df, group="arm", title="Grouped forest")
+    spec, svg = render(chart, "forest_grouped", validator)
+    check_common(spec, svg, "Grouped forest")
+    assert svg_has_text(svg, "Group 1") and svg_has_text(svg, "Group 2")
+    assert count_marks(svg, "forest_points") == 5
+    # (c) only drawn columns are embedded; unused columns/rows do not change the spec
+    allowed = {"row", "label", "est", "lo", "hi", "est_text", "n_text", "w", "group", "text",
+               "ref"}
+    assert inline_columns(spec) <= allowed
+    bigger = forest_df.assign(notes="unused text " * 20, extra=range(5))
+    assert ch.forest(bigger, group="arm", title="Grouped forest").to_dict() == spec
+
+
+def test_forest_log_ratio(validator):
+    df = pd.DataFrame({"study": ["Study A", "Study B", "Study C"],
+                       "rr": [0.5, 1.2, 0.8], "lo": [0.2, 0.7, 0.5], "hi": [1.25, 2.1, 1.3],
+                       "size": [20, 50, 35]})
+    chart = ch.forest(df, label="study", estimate="rr", lower="lo", upper="hi", n="size",
+                      log_x=True, ref_line=1, x_title="Risk ratio",
+                      pooled=ch.PooledRow(0.8, 0.6, 1.07), title="Ratios")
+    spec, svg = render(chart, "forest_log", validator)
+    check_common(spec, svg, "Ratios")
+    assert '"type": "log"' in json.dumps(spec)
+    assert svg_has_text(svg, "0.50 [0.20, 1.25]")
+    assert count_marks(svg, "forest_pi") == 0
+
+
+def test_forest_missing_values(validator):
+    df = pd.DataFrame({"label": ["Study A", "Study B"], "estimate": [30.0, None],
+                       "ci_lower": [10.0, None], "ci_upper": [50.0, None], "n": [10, None]})
+    spec, svg = render(ch.forest(df, title="Gaps"), "forest_gaps", validator)
+    assert count_marks(svg, "forest_points") == 1
+    assert svg_has_text(svg, "NR")
+
+
+def test_forest_errors(forest_df):
+    with pytest.raises(ValueError, match="ci_upper"):
+        ch.forest(forest_df.drop(columns="ci_upper"))
+    with pytest.raises(ValueError, match="'arm_x'"):
+        ch.forest(forest_df, group="arm_x")
+    with pytest.raises(ValueError, match="log_x"):
+        ch.forest(forest_df.assign(ci_lower=0.0), log_x=True)
+    with pytest.raises(ValueError, match="Study A"):
+        ch.forest(forest_df.assign(ci_lower=[45.0, 41, 35, 12, 60]))
+    with pytest.raises(ValueError):
+        ch.PooledRow(estimate=1, lower=2, upper=3)
+    with pytest.raises(ValueError):
+        ch.PooledRow(estimate=2, lower=1, upper=3, pi_lower=1.5, pi_upper=4)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Kaplan–Meier
+# --------------------------------------------------------------------------------------------
+
+
+def test_kaplan_meier_strata(km_frames, validator):
+    curve, at_risk = km_frames
+    chart = ch.kaplan_meier(curve, at_risk, strata="arm", time_title="Time (months)",
+                            title="KM test")
+    assert isinstance(chart, alt.VConcatChart)
+    spec, svg = render(chart, "km_strata", validator)
+    check_common(spec, svg, "KM test")
+    assert '"interpolate": "step-after"' in json.dumps(spec)
+    assert count_marks(svg, "km_curve") == 2  # one line per stratum
+    assert count_marks(svg, "km_band") == 2
+    assert count_marks(svg, "km_censor") == 5  # rows with censored > 0
+    assert count_marks(svg, "km_at_risk") == 10
+    assert svg_has_text(svg, "Number at risk") and svg_has_text(svg, "Arm Y")
+    assert inline_columns(spec) <= {"time", "surv", "lo", "hi", "strata", "n_text"}
+    more = curve.assign(junk="x" * 50)
+    assert ch.kaplan_meier(more, at_risk.assign(j=1), strata="arm",
+                           title="KM test").to_dict() == spec
+
+
+def test_kaplan_meier_single_no_ci(km_frames, validator):
+    curve, at_risk = km_frames
+    one = curve[curve["arm"] == "Arm X"].iloc[1:]  # no time-0 row: it is added
+    risk = at_risk[at_risk["arm"] == "Arm X"]
+    chart = ch.kaplan_meier(one, risk, lower=None, upper=None, title="KM single")
+    spec, svg = render(chart, "km_single", validator)
+    check_common(spec, svg, "KM single")
+    assert count_marks(svg, "km_band") == 0
+    assert count_marks(svg, "km_at_risk") == 5
+    curve_rows = [r for rows in inline_datasets(spec) for r in rows if "surv" in r and r["time"] == 0]
+    assert curve_rows and curve_rows[0]["surv"] == 1.0
+
+
+def test_kaplan_meier_errors(km_frames):
+    curve, at_risk = km_frames
+    with pytest.raises(ValueError, match="n_at_risk"):
+        ch.kaplan_meier(curve, at_risk.drop(columns="n_at_risk"), strata="arm")
+    with pytest.raises(ValueError, match="survival"):
+        ch.kaplan_meier(curve.drop(columns="survival"), at_risk, strata="arm")
+    with pytest.raises(ValueError, match="proportion"):
+        ch.kaplan_meier(curve.assign(survival=curve["survival"] * 100), at_risk, strata="arm")
+
+
+# --------------------------------------------------------------------------------------------
+# 3. MRD
+# --------------------------------------------------------------------------------------------
+
+
+def test_mrd_before_after(mrd_df, validator):
+    chart = ch.mrd_before_after(mrd_df, threshold=5e-4, title="MRD test")
+    spec, svg = render(chart, "mrd_before_after", validator)
+    check_common(spec, svg, "MRD test")
+    assert '"type": "log"' in json.dumps(spec)
+    assert count_marks(svg, "mrd_lines") == 6
+    assert count_marks(svg, "mrd_below") == 3  # hollow points for the three "<" values
+    assert count_marks(svg, "mrd_below_arrow") == 3
+    assert count_marks(svg, "mrd_points") == 9  # 6 pre + 3 quantified post
+    assert count_marks(svg, "mrd_threshold") == 1
+    assert svg_has_text(svg, "Threshold 5×10⁻⁴")
+    assert svg_has_text(svg, "10⁻⁴")
+    assert inline_columns(spec) <= {"patient", "phase", "value", "below", "status",
+                                    "value_text", "text"}
+    assert ch.mrd_before_after(mrd_df.assign(other=1), threshold=5e-4,
+                               title="MRD test").to_dict() == spec
+
+
+def test_mrd_percent_no_threshold(mrd_df, validator):
+    pct = mrd_df.assign(mrd_pre=mrd_df["mrd_pre"] * 100, mrd_post=mrd_df["mrd_post"] * 100)
+    spec, svg = render(ch.mrd_before_after(pct, unit="percent", title="MRD %"), "mrd_percent",
+                       validator)
+    check_common(spec, svg, "MRD %")
+    assert svg_has_text(svg, "0.01%")
+
+
+def test_mrd_waterfall(mrd_df, validator):
+    df = pd.concat([mrd_df, pd.DataFrame({"patient_id": ["P07"], "mrd_pre": [1e-2],
+                                          "mrd_post": [None], "mrd_post_qualifier": [None]})])
+    chart = ch.mrd_waterfall(df, threshold=5e-4, title="Waterfall test")
+    spec, svg = render(chart, "mrd_waterfall", validator)
+    check_common(spec, svg, "Waterfall test")
+    assert count_marks(svg, "mrd_bars") + count_marks(svg, "mrd_bars_below") == 6
+    assert count_marks(svg, "mrd_bars_below") == 3
+    # P07 (no post value) is not drawn and not embedded
+    assert "P07" not in json.dumps(spec["datasets"])
+    assert ch.mrd_waterfall(mrd_df, threshold=5e-4, title="Waterfall test").to_dict() == spec
+
+
+def test_mrd_errors(mrd_df):
+    with pytest.raises(ValueError, match="mrd_post_qualifier"):
+        ch.mrd_before_after(mrd_df.drop(columns="mrd_post_qualifier"))
+    with pytest.raises(ValueError, match="patient_id"):
+        ch.mrd_waterfall(mrd_df.drop(columns="patient_id"))
+    with pytest.raises(ValueError, match="<= 0"):
+        ch.mrd_before_after(mrd_df.assign(mrd_post=0.0))
+
+
+# --------------------------------------------------------------------------------------------
+# 4. swimmer
+# --------------------------------------------------------------------------------------------
+
+
+def test_swimmer(swim_frames, validator):
+    events, spans = swim_frames
+    chart = ch.swimmer(events, spans, ongoing="ongoing", title="Swimmer test")
+    spec, svg = render(chart, "swimmer", validator)
+    check_common(spec, svg, "Swimmer test")
+    assert count_marks(svg, "swim_spans") == 6
+    assert count_marks(svg, "swim_events") == 8
+    assert count_marks(svg, "swim_ongoing") == 2
+    for text in ("P03", "Relapse", "HSCT", "Lineage switch", "Agent Q", "Time (months)"):
+        assert svg_has_text(svg, text), text
+    # patients ordered by the length of their course: P03 (15) first
+    y_sort = [e for e in json.dumps(spec).split('"sort": ')[1:2]]
+    assert y_sort and y_sort[0].startswith('["P03"')
+    assert inline_columns(spec) <= {"patient", "start", "end", "therapy", "time", "event"}
+    assert ch.swimmer(events.assign(x=1), spans.assign(y="z"), ongoing="ongoing",
+                      title="Swimmer test").to_dict() == spec
+
+
+def test_swimmer_days_errors(swim_frames, validator):
+    events, spans = swim_frames
+    spec, svg = render(ch.swimmer(events, spans, time_unit="days", title="Days"), "swimmer_days",
+                       validator)
+    assert svg_has_text(svg, "Time (days)")
+    with pytest.raises(ValueError, match="'event'"):
+        ch.swimmer(events.drop(columns="event"), spans)
+    with pytest.raises(ValueError, match="'therapy'"):
+        ch.swimmer(events, spans.drop(columns="therapy"))
+
+
+# --------------------------------------------------------------------------------------------
+# 5. PRISMA
+# --------------------------------------------------------------------------------------------
+
+
+def test_prisma_check_consistent():
+    assert prisma_counts().check() == []
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ({"records_screened": 99}, "records screened"),
+    ({"records_excluded": 71}, "reports sought"),
+    ({"reports_not_retrieved": 3}, "reports assessed"),
+    ({"reports_included": 9}, "reports of included studies"),
+    ({"studies_included": 9}, "studies included"),
+    ({"duplicates_removed": -1}, "non-negative"),
+])
+def test_prisma_check_catches(override, fragment):
+    problems = prisma_counts(**override).check()
+    assert problems and any(fragment in p for p in problems), problems
+    with pytest.raises(ValueError, match="inconsistent PRISMA"):
+        ch.prisma_flow(prisma_counts(**override))
+
+
+def test_prisma_flow(validator):
+    chart = ch.prisma_flow(prisma_counts(), title="PRISMA test")
+    spec, svg = render(chart, "prisma", validator)
+    check_common(spec, svg, "PRISMA test")
+    assert count_marks(svg, "prisma_boxes") == 9
+    assert count_marks(svg, "prisma_phases") == 3
+    assert count_marks(svg, "prisma_heads") == 8  # 4 down + 4 right
+    assert count_marks(svg, "prisma_arrows") == 8
+    for text in ("Identification", "Screening", "Included", "Records screened", "(n = 100)",
+                 "Wrong population (n = 10)", "Studies included in review",
+                 "Identification of studies via databases and registers"):
+        assert svg_has_text(svg, text), text
+    assert spec["width"] <= 700
+
+
+def test_prisma_two_columns(validator):
+    counts = prisma_counts(other_methods=9, other_reports_sought=7, other_reports_not_retrieved=1,
+                           other_reports_assessed=6, other_reports_excluded={"Wrong design": 4},
+                           reports_included=10)
+    assert counts.check() == []
+    spec, svg = render(ch.prisma_flow(counts, title="PRISMA two"), "prisma_two_columns", validator)
+    check_common(spec, svg, "PRISMA two")
+    assert count_marks(svg, "prisma_boxes") == 14
+    assert svg_has_text(svg, "Identification of studies via other methods")
+    bad = prisma_counts(other_methods=9, other_reports_sought=7, other_reports_not_retrieved=1,
+                        other_reports_assessed=5, reports_included=10)
+    assert any("other-methods" in p for p in bad.check())
+
+
+# --------------------------------------------------------------------------------------------
+# 6. evidence map
+# --------------------------------------------------------------------------------------------
+
+
+def test_evidence_map(evidence_df, validator):
+    chart = ch.evidence_map(evidence_df, study="study", title="Map test")
+    spec, svg = render(chart, "evidence_map", validator)
+    check_common(spec, svg, "Map test")
+    # aggregated before charting: one row per (intervention, population) cell, not per study
+    cells = evidence_df.groupby(["intervention", "population"]).ngroups
+    assert count_marks(svg, "evidence_bubbles") == cells == 5
+    rows = [r for rows in inline_datasets(spec) for r in rows]
+    assert len(rows) == cells
+    assert inline_columns(spec) <= {"x", "y", "participants", "studies", "label"}
+    q1 = next(r for r in rows if r["x"] == "Agent Q" and r["y"] == "Group 1")
+    assert q1["studies"] == 2 and q1["participants"] == 35
+    assert ch.evidence_map(evidence_df.assign(junk=1), study="study",
+                           title="Map test").to_dict() == spec
+
+
+def test_evidence_map_colour(evidence_df, validator):
+    chart = ch.evidence_map(evidence_df, color="design", title="Map by design")
+    spec, svg = render(chart, "evidence_map_colour", validator)
+    check_common(spec, svg, "Map by design")
+    assert svg_has_text(svg, "Case series")
+    assert count_marks(svg, "evidence_bubbles") == evidence_df.groupby(
+        ["intervention", "population", "design"]).ngroups
+    with pytest.raises(ValueError, match="'population'"):
+        ch.evidence_map(evidence_df.drop(columns="population"))
+
+
+# --------------------------------------------------------------------------------------------
+# 7. adverse events
+# --------------------------------------------------------------------------------------------
+
+
+def test_adverse_events_stacked(ae_df, validator):
+    chart = ch.adverse_events(ae_df, title="AE test")
+    spec, svg = render(chart, "adverse_events", validator)
+    check_common(spec, svg, "AE test")
+    assert count_marks(svg, "ae_bars") == 9  # 3 events × 3 grades, pooled over 2 studies
+    rows = [r for rows in inline_datasets(spec) for r in rows if "grade" in r]
+    alpha = next(r for r in rows if r["event"] == "Event alpha" and r["grade"] == "1–2")
+    assert alpha["pct"] == pytest.approx(100 * 6 / 50)
+    assert svg_has_text(svg, "Event beta")
+    assert ch.adverse_events(ae_df.assign(z=0), title="AE test").to_dict() == spec
+
+
+def test_adverse_events_grouped(ae_df, validator):
+    spec, svg = render(ch.adverse_events(ae_df, layout="grouped", title="AE grouped"),
+                       "adverse_events_grouped", validator)
+    check_common(spec, svg, "AE grouped")
+    assert count_marks(svg, "ae_bars") == 9
+    with pytest.raises(ValueError, match="'total'"):
+        ch.adverse_events(ae_df.drop(columns="total"))
+
+
+# --------------------------------------------------------------------------------------------
+# 8. risk of bias
+# --------------------------------------------------------------------------------------------
+
+
+def test_murad_domains():
+    assert list(ch.MURAD_DOMAINS) == ["Selection", "Ascertainment", "Causality", "Reporting"]
+    assert sum(len(v) for v in ch.MURAD_DOMAINS.values()) == 8
+    assert ch.ROB_JUDGEMENTS["Low"][0] == "#02C100"
+    assert ch.ROB_JUDGEMENTS["Some concerns"][0] == "#E2DF07"
+    assert ch.ROB_JUDGEMENTS["High"][0] == "#BF0000"
+    assert ch.ROB_JUDGEMENTS["No information"][0] == "#4EA1F7"
+
+
+def test_rob_traffic_light(rob_df, validator):
+    chart = ch.risk_of_bias_traffic_light(rob_df, title="RoB test",
+                                          domain_notes=ch.MURAD_DOMAIN_SUMMARY)
+    spec, svg = render(chart, "rob_traffic_light", validator)
+    check_common(spec, svg, "RoB test")
+    assert count_marks(svg, "rob_lights") == 20
+    assert count_marks(svg, "rob_symbols") == 20
+    texts = svg_texts(svg)
+    for sym in ("+", "−", "×", "?"):
+        assert sym in texts, sym
+    assert svg_has_text(svg, "Ascertainment") and svg_has_text(svg, "Study C")
+    assert ch.risk_of_bias_traffic_light(rob_df.assign(q=1), title="RoB test",
+                                         domain_notes=ch.MURAD_DOMAIN_SUMMARY).to_dict() == spec
+    with pytest.raises(ValueError, match="unknown judgement"):
+        ch.risk_of_bias_traffic_light(rob_df.assign(judgement="Maybe"))
+    with pytest.raises(ValueError, match="'judgement'"):
+        ch.risk_of_bias_traffic_light(rob_df.drop(columns="judgement"))
+
+
+def test_rob_summary(rob_df, validator):
+    chart = ch.risk_of_bias_summary(rob_df, title="RoB summary")
+    spec, svg = render(chart, "rob_summary", validator)
+    check_common(spec, svg, "RoB summary")
+    rows = [r for rows in inline_datasets(spec) for r in rows]
+    n_cells = rob_df.groupby(["domain", "judgement"]).ngroups
+    assert len(rows) == n_cells == count_marks(svg, "rob_summary_bars")
+    by_domain = pd.DataFrame(rows).groupby("domain")["share"].sum()
+    assert by_domain.round(9).eq(1).all()
+    sel_low = next(r for r in rows if r["domain"] == "Selection" and r["judgement"] == "Low")
+    assert sel_low["share"] == pytest.approx(0.5)
+
+
+def test_rob_summary_weighted(rob_df, validator):
+    spec, svg = render(ch.risk_of_bias_summary(rob_df, weight="n", title="RoB weighted"),
+                       "rob_summary_weighted", validator)
+    rows = [r for rows in inline_datasets(spec) for r in rows]
+    sel_low = next(r for r in rows if r["domain"] == "Selection" and r["judgement"] == "Low")
+    assert sel_low["share"] == pytest.approx((10 + 40) / 100)
+    assert "weighted by n" in spec["description"]
+    with pytest.raises(ValueError, match="'w'"):
+        ch.risk_of_bias_summary(rob_df, weight="w")
+
+
+# --------------------------------------------------------------------------------------------
+# option paths (spec validity only)
+# --------------------------------------------------------------------------------------------
+
+
+def test_option_paths(forest_df, km_frames, mrd_df, evidence_df, ae_df, rob_df, validator):
+    curve, at_risk = km_frames
+    charts = {
+        "forest_no_n": ch.forest(forest_df, n=None, digits=1),
+        "km_no_censor": ch.kaplan_meier(curve, at_risk, strata="arm", censored=None,
+                                        strata_title="Arm"),
+        "mrd_no_qualifier": ch.mrd_before_after(mrd_df, below_detection=None),
+        "evidence_no_study": ch.evidence_map(evidence_df),
+        "ae_order": ch.adverse_events(ae_df, grade_order=["4", "3", "1–2"]),
+        "rob_aliases": ch.risk_of_bias_traffic_light(
+            rob_df.assign(judgement=rob_df["judgement"].str.upper())),
+    }
+    for name, chart in charts.items():
+        spec = chart.to_dict()
+        assert not list(validator.iter_errors(spec)), name
+        assert spec["description"] == spec["usermeta"]["description"]
+        vlc.vegalite_to_svg(spec)
+    assert "n_text" not in inline_columns(charts["forest_no_n"].to_dict())
+    assert svg_has_text(vlc.vegalite_to_svg(charts["forest_no_n"].to_dict()), "40.0 [20.0, 61.0]")
