@@ -54,7 +54,9 @@ if (document.readyState === "loading") {
 _CSS = """
 div.%(cls)s { margin: 1em 0; overflow-x: auto; }
 div.%(cls)s .vega-embed { max-width: 100%%; }
-table.lr-table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; }
+table.lr-table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; width: 100%%; }
+table.lr-table td, table.lr-table th { overflow-wrap: break-word; }
+table.lr-table td:last-child { overflow-wrap: anywhere; }
 table.lr-table caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: .4em; }
 table.lr-table th, table.lr-table td { border-bottom: 1px solid #ccc; padding: .3em .6em; vertical-align: top; text-align: left; }
 .lr-flag { color: #8a4b00; }

@@ -207,6 +207,36 @@ def _cell_text(x: Any, na: str) -> str:
     return str(x)
 
 
+def table(
+    df: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    *,
+    caption: str,
+    css_class: str = "lr-table",
+    na: str = "—",
+) -> HTMLTable:
+    """Any DataFrame as an escaped HTML table: one row per record, one column per entry of
+    ``columns`` (default: all), headed by ``labels[col]`` (default: the column name). The first
+    column is a row header.
+
+    Missing values show as ``na``; booleans as Yes/No; whole-number floats (integers that
+    pandas turned into floats because of a gap) without a decimal point.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError("table: expected a pandas DataFrame")
+    columns = list(df.columns) if columns is None else list(columns)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError("table: missing column(s) " + ", ".join(repr(c) for c in missing))
+    if not columns:
+        raise ValueError("table: no columns to show")
+    labels = dict(labels or {})
+    headers = [labels.get(c, c) for c in columns]
+    rows = [[_cell_text(v, na) for v in record] for record in df[columns].itertuples(index=False, name=None)]
+    return _render_table(caption, headers, rows, css_class=css_class)
+
+
 def study_characteristics(
     studies_df: pd.DataFrame,
     columns: Sequence[str] | None = None,
@@ -216,29 +246,8 @@ def study_characteristics(
     css_class: str = "lr-table lr-study-characteristics",
     na: str = "—",
 ) -> HTMLTable:
-    """One row per study, one column per entry of ``columns`` (default: all), headed by
-    ``labels[col]`` (default: the column name). The first column is a row header.
-
-    Missing values show as ``na``; booleans as Yes/No; whole-number floats (integers that
-    pandas turned into floats because of a gap) without a decimal point.
-    """
-    if not isinstance(studies_df, pd.DataFrame):
-        raise TypeError("study_characteristics: expected a pandas DataFrame")
-    columns = list(studies_df.columns) if columns is None else list(columns)
-    missing = [c for c in columns if c not in studies_df.columns]
-    if missing:
-        raise ValueError(
-            "study_characteristics: missing column(s) " + ", ".join(repr(c) for c in missing)
-        )
-    if not columns:
-        raise ValueError("study_characteristics: no columns to show")
-    labels = dict(labels or {})
-    headers = [labels.get(c, c) for c in columns]
-    rows = [
-        [_cell_text(v, na) for v in record]
-        for record in studies_df[columns].itertuples(index=False, name=None)
-    ]
-    return _render_table(caption, headers, rows, css_class=css_class)
+    """The study-characteristics table: one row per study (see :func:`table`)."""
+    return table(studies_df, columns, labels, caption=caption, css_class=css_class, na=na)
 
 
 # --------------------------------------------------------------------------------------------
