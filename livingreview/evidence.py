@@ -1,0 +1,125 @@
+"""Reader-facing text for one reported figure, and the flags a page must show.
+
+A figure row (from the ``outcomes`` or ``adverse_events`` table) carries either counts
+(``events``/``total``, or ``patients``/``total``) or a printed estimate with an optional printed
+interval. Counts are shown with their percentage and an exact (Clopper–Pearson) interval computed
+here, never typed; printed estimates are shown as printed, with their qualifier ("<", "about") and
+unit. A flagged figure always says so where it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from livingreview.proportions import proportion_ci
+from livingreview.tables import HTMLTable, fmt_num, is_missing, table
+
+_UNIT_SUFFIX = {"percent": "%", "months": " months", "days": " days", "years": " years",
+                "ratio": "", "count": ""}
+
+
+def _get(row: Mapping[str, Any] | Any, key: str) -> Any:
+    value = row.get(key) if isinstance(row, Mapping) else getattr(row, key, None)
+    return None if is_missing(value) else value
+
+
+def counts(row: Mapping[str, Any] | Any) -> tuple[int, int] | None:
+    """``(events, total)`` of a figure row, or None when the source gives no counts."""
+    events = _get(row, "events")
+    if events is None:
+        events = _get(row, "patients")
+    total = _get(row, "total")
+    if events is None or total is None:
+        return None
+    return int(events), int(total)
+
+
+def proportion_text(events: int, total: int, *, digits: int = 0, ci: bool = True) -> str:
+    """``'16 of 30 (53%; 95% CI 34% to 72%)'`` with the exact interval computed from the counts."""
+    p = proportion_ci(events, total, "exact")
+    pct = f"{fmt_num(100 * p.proportion, digits)}%"
+    if not ci:
+        return f"{events} of {total} ({pct})"
+    return (f"{events} of {total} ({pct}; 95% CI {fmt_num(100 * p.lower, digits)}% to "
+            f"{fmt_num(100 * p.upper, digits)}%)")
+
+
+def flag_text(row: Mapping[str, Any] | Any) -> str:
+    flag = _get(row, "flag")
+    return f" [flagged as printed: {flag}; see the note below]" if flag else ""
+
+
+def figure_text(row: Mapping[str, Any] | Any, *, digits: int | None = None, ci: bool = True) -> str:
+    """The text a reader sees for one figure row, flag included.
+
+    Counts: ``'9 of 11 (82%; 95% CI 48% to 98%)'``. Printed estimate: ``'81.6% (95% CI 60.8% to
+    92.0%)'``, ``'<40%'``, ``'7.7 months'``, ``'0.15 (95% CI 0.04 to 0.62)'``.
+    """
+    c = counts(row)
+    if c is not None:
+        return proportion_text(*c, digits=digits or 0, ci=ci) + flag_text(row)
+    est = _get(row, "estimate")
+    unit = _UNIT_SUFFIX.get(str(_get(row, "unit") or ""), "")
+    lo_r, hi_r, kind = _get(row, "range_lower"), _get(row, "range_upper"), _get(row, "range_kind")
+    if est is None and kind == "printed as range" and lo_r is not None and hi_r is not None:
+        return f"{fmt_num(lo_r, _digits(lo_r))}–{fmt_num(hi_r, _digits(hi_r))}{unit}" + flag_text(row)
+    if est is None:
+        raise ValueError(f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate")
+    if digits is None:
+        digits = _digits(est)
+    qualifier = _get(row, "estimate_qualifier") or ""
+    qualifier = {"about": "about ", "up to": "up to "}.get(qualifier, qualifier)
+    text = f"{qualifier}{fmt_num(est, digits)}{unit}"
+    lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
+    if ci and lo is not None and hi is not None:
+        level = _get(row, "ci_level") or 0.95
+        text += f" ({fmt_num(100 * float(level), 0)}% CI {fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit})"
+    elif kind == "observed range" and lo_r is not None and hi_r is not None:
+        text += f" (range {fmt_num(lo_r, _digits(lo_r))} to {fmt_num(hi_r, _digits(hi_r))}{unit})"
+    return text + flag_text(row)
+
+
+def _digits(x: Any) -> int:
+    """Decimals to show for a stored value: as many as it has (the dataset keeps printed precision
+    except trailing zeros)."""
+    text = f"{float(x):.6f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def with_proportions(df: pd.DataFrame, *, events: str = "events", total: str = "total") -> pd.DataFrame:
+    """Add ``proportion``, ``ci_lower_exact``, ``ci_upper_exact`` (percent) for rows with counts."""
+    out = df.copy()
+    values = []
+    for e, t in zip(out[events], out[total], strict=True):
+        if is_missing(e) or is_missing(t):
+            values.append((float("nan"),) * 3)
+        else:
+            p = proportion_ci(int(e), int(t), "exact")
+            values.append((100 * p.proportion, 100 * p.lower, 100 * p.upper))
+    out[["proportion", "ci_lower_exact", "ci_upper_exact"]] = pd.DataFrame(values, index=out.index)
+    return out
+
+
+def flags_table(rows: pd.DataFrame | Iterable[pd.DataFrame], *, id_column: str | None = None,
+                caption: str = "Figures on this page kept as printed, with what is wrong") -> HTMLTable | str:
+    """The flagged figures a page uses, each with its note and where it stands in the source.
+
+    Returns an empty string when nothing on the page is flagged.
+    """
+    frames = [rows] if isinstance(rows, pd.DataFrame) else list(rows)
+    shown = []
+    for df in frames:
+        flagged = df[df["flag"].notna()] if "flag" in df else df.iloc[0:0]
+        key = id_column or next(c for c in df.columns if c.endswith("_id"))
+        for r in flagged.to_dict("records"):
+            shown.append({"figure": r[key], "flag": r["flag"], "note": r.get("note"),
+                          "source": f"{r['citekey']}: {r['locator']}"})
+    if not shown:
+        return ""
+    return table(pd.DataFrame(shown).drop_duplicates(), columns=["figure", "flag", "note", "source"],
+                 labels={"figure": "Figure", "flag": "Flag", "note": "What is wrong",
+                         "source": "Where it stands"},
+                 caption=caption, css_class="lr-table lr-flags")

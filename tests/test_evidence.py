@@ -1,0 +1,60 @@
+"""Reader-facing figure text: counts get a computed exact interval, printed estimates are shown
+as printed, and a flag always travels with its figure."""
+
+from __future__ import annotations
+
+import pandas as pd
+from scipy.stats import beta
+
+from livingreview import evidence
+
+
+def test_counts_get_an_exact_interval_computed_not_typed() -> None:
+    # Clopper-Pearson bounds from the beta quantiles, computed independently of statsmodels.
+    lo, hi = beta.ppf(0.025, 16, 30 - 16 + 1), beta.ppf(0.975, 16 + 1, 30 - 16)
+    text = evidence.figure_text({"events": 16, "total": 30})
+    assert text == f"16 of 30 (53%; 95% CI {100 * lo:.0f}% to {100 * hi:.0f}%)"
+
+
+def test_zero_events_interval_starts_at_zero() -> None:
+    assert evidence.figure_text({"patients": 0, "total": 30}).startswith("0 of 30 (0%; 95% CI 0% to ")
+
+
+def test_printed_estimate_keeps_its_precision_qualifier_and_unit() -> None:
+    row = {"estimate": 81.6, "ci_lower": 60.8, "ci_upper": 92.0, "unit": "percent", "ci_level": 0.95}
+    assert evidence.figure_text(row) == "81.6% (95% CI 60.8% to 92.0%)"
+    assert evidence.figure_text({"estimate": 40.0, "estimate_qualifier": "<", "unit": "percent"}) == "<40%"
+    assert evidence.figure_text({"estimate": 7.7, "unit": "months"}) == "7.7 months"
+    ratio = {"estimate": 0.15, "ci_lower": 0.04, "ci_upper": 0.62, "unit": "ratio"}
+    assert evidence.figure_text(ratio) == "0.15 (95% CI 0.04 to 0.62)"
+
+
+def test_ranges_as_printed() -> None:
+    assert evidence.figure_text({"range_lower": 75, "range_upper": 80, "range_kind": "printed as range",
+                                 "unit": "percent"}) == "75–80%"
+    median = {"estimate": 51, "range_lower": 34, "range_upper": 119, "range_kind": "observed range",
+              "unit": "days"}
+    assert evidence.figure_text(median) == "51 days (range 34 to 119 days)"
+
+
+def test_flag_travels_with_the_figure() -> None:
+    row = {"estimate": 0.22, "ci_lower": 0.09, "ci_upper": 0.34, "unit": "ratio", "flag": "inconsistent"}
+    assert evidence.figure_text(row).endswith("[flagged as printed: inconsistent; see the note below]")
+
+
+def test_flags_table_lists_only_flagged_rows_with_note_and_locator() -> None:
+    df = pd.DataFrame({
+        "outcome_id": ["a", "b"], "flag": ["ambiguous", None], "note": ["unclear <denominator>", None],
+        "citekey": ["doe2020", "doe2020"], "locator": ["Table 2", "Table 3"],
+    })
+    html = str(evidence.flags_table(df))
+    assert "unclear &lt;denominator&gt;" in html and "doe2020: Table 2" in html
+    assert "Table 3" not in html
+    assert evidence.flags_table(df.iloc[1:]) == ""
+
+
+def test_with_proportions_adds_exact_bounds_in_percent() -> None:
+    out = evidence.with_proportions(pd.DataFrame({"events": [9, None], "total": [11, None]}))
+    assert round(out.loc[0, "proportion"], 4) == round(100 * 9 / 11, 4)
+    assert round(out.loc[0, "ci_lower_exact"], 4) == round(100 * beta.ppf(0.025, 9, 3), 4)
+    assert pd.isna(out.loc[1, "proportion"])
