@@ -1,0 +1,89 @@
+"""Find statistics typed by hand into chapter prose.
+
+Every number a reader sees must be computed from the dataset at build time and glued in
+(``{glue:text}`name```). This scans the prose of a MyST chapter (not its code cells, inline
+code, roles or front matter) for what looks like a statistic: percentages, "n of N", ratios,
+decimals, "n = 30", p-values, and counts or durations of people and time ("30 infants",
+"3 months").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# What a hand-typed statistic looks like. Names such as CD19, KMT2A, Interfant-06, MLL-10 or
+# "phase 2" do not match.
+_UNITS = (r"patients?|infants?|children|adults?|cases?|studies|trials?|participants?|subjects?|"
+          r"events?|relapses?|deaths?|responders?|months?|years?|weeks?|days?|cycles?|courses?")
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "percentage": re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?\s*(?:%|per\s?cent\b)", re.I),
+    "n of N": re.compile(r"\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b", re.I),
+    "ratio": re.compile(r"(?<![\w./])\d+\s*/\s*\d+(?![\w/])"),
+    "decimal": re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)"),
+    "n =": re.compile(r"\b[nN]\s*=\s*\d+"),
+    "p-value": re.compile(r"\b[pP]\s*[<=>≤≥]\s*0?\.\d+"),
+    "count": re.compile(rf"(?<![\w.-])\d+\s+(?:[a-z-]+\s+)?(?:{_UNITS})\b", re.I),
+}
+# Stripped before matching: inline code, MyST roles with their content, links' targets, HTML
+# comments and tags.
+_STRIP = [
+    re.compile(r"`[^`]*`"),
+    re.compile(r"\{[\w:.-]+\}`[^`]*`"),
+    re.compile(r"\]\([^)]*\)"),
+    re.compile(r"<!--.*?-->"),
+    re.compile(r"<[^>]+>"),
+    re.compile(r"https?://\S+"),
+]
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})")
+
+
+@dataclass(frozen=True)
+class HandTyped:
+    line: int
+    kind: str
+    text: str
+
+
+def prose_lines(markdown: str) -> list[tuple[int, str]]:
+    """(line number, text) of the prose lines: outside front matter and any fenced block
+    (code cells, directives such as admonitions are kept: their body is prose)."""
+    lines = markdown.splitlines()
+    out: list[tuple[int, str]] = []
+    i = 0
+    if lines and lines[0].strip() == "---":
+        i = 1
+        while i < len(lines) and lines[i].strip() != "---":
+            i += 1
+        i += 1
+    fence: str | None = None
+    code = False
+    for n in range(i, len(lines)):
+        line = lines[n]
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)
+            # A directive's body (admonition, note...) is prose; code cells and code blocks are not.
+            head = line.strip()[len(fence):].strip()
+            code = head == "" or head.startswith(("{code-cell}", "{code}", "{eval-rst}", "{raw}")) or \
+                not head.startswith("{")
+            continue
+        if fence is not None and line.strip().startswith(fence[0] * len(fence)) and line.strip(fence[0]).strip() == "":
+            fence, code = None, False
+            continue
+        if fence is not None and (code or line.lstrip().startswith(":")):
+            continue  # code, or a directive option line (":class: warning")
+        out.append((n + 1, line))
+    return out
+
+
+def find_hand_typed(markdown: str) -> list[HandTyped]:
+    found: list[HandTyped] = []
+    for number, line in prose_lines(markdown):
+        text = line
+        for pattern in _STRIP:
+            text = pattern.sub(" ", text)
+        for kind, pattern in PATTERNS.items():
+            for m in pattern.finditer(text):
+                found.append(HandTyped(number, kind, m.group(0).strip()))
+    return sorted(found, key=lambda h: (h.line, h.text))
