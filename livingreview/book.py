@@ -5,6 +5,7 @@ A chapter's first cell is ``from livingreview import book; ds = book.start()``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from livingreview import render
@@ -17,12 +18,23 @@ class Text(str):
         return str(self)
 
 
+def book_root(start: Path | None = None) -> Path | None:
+    """The book a page belongs to: the nearest folder up from ``start`` (the page's working
+    directory while it executes) holding ``_config.yml`` and ``data/datapackage.json``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").is_file() and (folder / "data" / "datapackage.json").is_file():
+            return folder
+    return None
+
+
 def start() -> Any:
-    """Set up the page (offline charts) and return the shared dataset, schema applied."""
+    """Set up the page (offline charts) and return the shared dataset of the book being built
+    (not of wherever the engine is installed), schema applied."""
     from livingreview import data
 
     render.enable()
-    return data.load()
+    return data.load(book_root())
 
 
 def glue(name: str, value: Any) -> Any:

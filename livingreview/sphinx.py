@@ -125,7 +125,10 @@ def _strip_thebe_assets(context: dict[str, Any]) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    from livingreview import freshness
+
     _drop_thebe(app)
+    freshness.setup(app)
     app.add_css_file(f"{STATIC_DIR}/{CSS_NAME}")
     # Early: html-page-context is emitted with emit_firstresult, so a theme handler that returns
     # a template name would stop later handlers from running.

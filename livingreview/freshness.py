@@ -1,0 +1,164 @@
+"""Data-aware rebuilds.
+
+myst-nb's execution cache keys a page on its code cells (and its notebook ``kernelspec``), so a
+page whose code is unchanged keeps its old outputs after a data edit. Here each executable page
+gets a fingerprint of what its outputs depend on besides its code: the dataset tables its code
+reads, the data schema, and the engine's source. The fingerprint is written into the page's
+``kernelspec`` as it is read (Sphinx's ``source-read``), so it becomes part of myst-nb's cache key;
+and a page whose fingerprint changed since the last build is reported outdated
+(``env-get-outdated``), so Sphinx reads it again even though its file did not change.
+
+A page that uses no data, or other tables than the ones edited, keeps its fingerprint: it is
+neither re-read nor re-executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENGINE_DIR = Path(__file__).resolve().parent
+ALL = "*"
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.S)
+_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
+# How a chapter reaches the dataset: `ds.outcomes`, `ds["outcomes"]`; anything that walks every
+# table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) depends on all of them.
+_NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
+_WHOLE = re.compile(r"\bds\s*\.\s*(?:tables|package|items|keys|values)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load")
+_USES_DATA = re.compile(r"\bbook\.start\s*\(|\bdata\.load\s*\(")
+
+
+def code_of(markdown: str) -> str:
+    return "\n".join(_CODE_CELL.findall(markdown))
+
+
+def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
+    """The dataset tables a page's code reads: a set of names, or every table."""
+    code = code_of(markdown)
+    names = set(all_tables)
+    if not _USES_DATA.search(code):
+        return set()
+    if _WHOLE.search(code):
+        return names
+    used = {a or b for a, b in _NAMED.findall(code)}
+    return used & names
+
+
+def _digest(paths: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        h.update(p.read_bytes() if p.exists() else b"<missing>")
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _engine_digest(mtimes: tuple[tuple[str, float], ...]) -> str:
+    return _digest(ENGINE_DIR / name for name, _ in mtimes)
+
+
+def engine_digest() -> str:
+    files = sorted(ENGINE_DIR.glob("*.py"))
+    return _engine_digest(tuple((p.name, p.stat().st_mtime) for p in files))
+
+
+def resources(root: Path) -> dict[str, Path]:
+    """Table name -> CSV path, from the data package."""
+    import json
+
+    package = root / "data" / "datapackage.json"
+    if not package.exists():
+        return {}
+    descriptor = json.loads(package.read_text(encoding="utf-8"))
+    return {r["name"]: package.parent / r["path"] for r in descriptor.get("resources", [])}
+
+
+def fingerprint(markdown: str, root: Path) -> str | None:
+    """What the page's outputs depend on besides its code; None for a page that reads no data."""
+    tables = resources(root)
+    used = tables_used(markdown, tables)
+    if not used and not _USES_DATA.search(code_of(markdown)):
+        return None
+    parts = [tables[name] for name in sorted(used)] + [root / "data" / "datapackage.json"]
+    return hashlib.sha256(f"{_digest(parts)}|{engine_digest()}".encode()).hexdigest()[:20]
+
+
+def stamp(markdown: str, value: str) -> str:
+    """The page's source with ``kernelspec.livingreview_inputs`` set to ``value``."""
+    m = _FRONT_MATTER.match(markdown)
+    if not m:
+        return markdown
+    meta = yaml.safe_load(m.group(1)) or {}
+    kernelspec = meta.get("kernelspec")
+    if not isinstance(kernelspec, dict):
+        return markdown
+    kernelspec["livingreview_inputs"] = value
+    # One flow-style line padded with comment lines: the page keeps its line numbers, so
+    # warnings still point at the right line of the file.
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=True,
+                           width=1_000_000).rstrip("\n")
+    padding = "#\n" * max(0, m.group(1).count("\n") - 1)
+    return f"---\n{front}\n{padding}---\n" + markdown[m.end():]
+
+
+# -- Sphinx glue -------------------------------------------------------------------------------
+
+def _root(app: Any) -> Path:
+    return Path(app.srcdir)
+
+
+def on_source_read(app: Any, docname: str, source: list[str]) -> None:
+    value = fingerprint(source[0], _root(app))
+    store = _store(app.env)
+    if value is None:
+        store.pop(docname, None)
+        return
+    store[docname] = value
+    source[0] = stamp(source[0], value)
+
+
+def on_get_outdated(app: Any, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
+    """Pages whose data changed although their file did not."""
+    store = _store(env)
+    stale = []
+    for docname, old in list(store.items()):
+        if docname in changed or docname in added or docname in removed:
+            continue
+        path = Path(env.doc2path(docname))
+        if not path.exists():
+            continue
+        if fingerprint(path.read_text(encoding="utf-8"), _root(app)) != old:
+            stale.append(docname)
+    if stale:
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).info("livingreview: data changed for %s", ", ".join(sorted(stale)))
+    return stale
+
+
+def on_purge_doc(app: Any, env: Any, docname: str) -> None:
+    _store(env).pop(docname, None)
+
+
+def on_merge_info(app: Any, env: Any, docnames: set[str], other: Any) -> None:
+    _store(env).update({d: v for d, v in _store(other).items() if d in docnames})
+
+
+def _store(env: Any) -> dict[str, str]:
+    if not hasattr(env, "livingreview_inputs"):
+        env.livingreview_inputs = {}
+    return env.livingreview_inputs
+
+
+def setup(app: Any) -> None:
+    app.connect("source-read", on_source_read)
+    app.connect("env-get-outdated", on_get_outdated)
+    app.connect("env-purge-doc", on_purge_doc)
+    app.connect("env-merge-info", on_merge_info)

@@ -1,0 +1,109 @@
+"""Data-aware rebuilds: after a data edit, the pages that read the edited table are re-executed
+and show the new figure; the pages that do not read it are not re-executed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from livingreview import freshness
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ["studies", "outcomes", "patients", "adverse_events"]
+
+
+def test_tables_used_follows_the_code_not_the_prose() -> None:
+    page = (
+        "---\nkernelspec:\n  name: python3\n---\n# P\n\nThe patients table is described here.\n\n"
+        "```{code-cell} ipython3\nfrom livingreview import book\nds = book.start()\n"
+        "x = ds.outcomes\ny = ds['studies']\n```\n"
+    )
+    assert freshness.tables_used(page, TABLES) == {"outcomes", "studies"}
+    walks_all = page.replace("x = ds.outcomes", "x = [len(t) for t in ds.tables.values()]")
+    assert freshness.tables_used(walks_all, TABLES) == set(TABLES)
+    assert freshness.tables_used("# Prose only, ds.outcomes mentioned\n", TABLES) == set()
+
+
+def test_stamp_sets_the_fingerprint_and_keeps_line_numbers() -> None:
+    page = (ROOT / "chapters" / "infant-kmt2a.md").read_text(encoding="utf-8")
+    stamped = freshness.stamp(page, "abc123")
+    assert "livingreview_inputs: abc123" in stamped
+    assert len(stamped.splitlines()) == len(page.splitlines())
+    body = page.split("---\n", 2)[2]
+    assert stamped.endswith(body)
+
+
+def test_fingerprint_changes_with_the_tables_a_page_reads(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    page = (ROOT / "chapters" / "infant-kmt2a.md").read_text(encoding="utf-8")
+    before = freshness.fingerprint(page, tmp_path)
+    patients = tmp_path / "data" / "patients.csv"
+    patients.write_text(patients.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert freshness.fingerprint(page, tmp_path) == before  # the page does not read patients
+    outcomes = tmp_path / "data" / "outcomes.csv"
+    outcomes.write_text(outcomes.read_text(encoding="utf-8").replace(",81.6,", ",81.5,", 1), encoding="utf-8")
+    assert freshness.fingerprint(page, tmp_path) != before
+
+
+def _small_book(tmp_path: Path) -> Path:
+    """A copy of the real book with three pages: two that read data, one that does not."""
+    book = tmp_path / "book"
+    for name in ("_config.yml", "references.bib"):
+        shutil.copy(ROOT / name, book / name if book.exists() else _mk(book) / name)
+    shutil.copytree(ROOT / "data", book / "data")
+    (book / "chapters").mkdir()
+    for page in ("index.md", "infant-kmt2a.md", "references.md"):
+        shutil.copy(ROOT / "chapters" / page, book / "chapters" / page)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n"
+                                   "  - file: chapters/infant-kmt2a\n  - file: chapters/references\n")
+    return book
+
+
+def _mk(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
+def _build(book: Path) -> str:
+    proc = subprocess.run([sys.executable, "-m", "livingreview", "build", "--root", str(book)],
+                          capture_output=True, text=True, timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    return log
+
+
+def _executed(log: str) -> set[str]:
+    return set(re.findall(r"chapters/([\w-]+)\.md: Executing notebook", log))
+
+
+@pytest.mark.build
+def test_data_edit_reaches_the_page_and_spares_unrelated_pages(tmp_path: Path) -> None:
+    book = _small_book(tmp_path)
+    first = _build(book)
+    assert _executed(first) == {"index", "infant-kmt2a"}
+    page = book / "_build" / "html" / "chapters" / "infant-kmt2a.html"
+    assert "81.6% (95% CI 60.8% to 92.0%)" in page.read_text(encoding="utf-8")
+
+    # The stale-data case: change one printed figure in the CSV, nothing in the page.
+    outcomes = book / "data" / "outcomes.csv"
+    text = outcomes.read_text(encoding="utf-8")
+    edited = re.sub(r"^(vandersluis2023-dfs-2y,.*?),81\.6,", r"\1,77.7,", text, count=1, flags=re.M)
+    assert edited != text
+    outcomes.write_text(edited, encoding="utf-8")
+    second = _build(book)
+    assert "77.7% (95% CI 60.8% to 92.0%)" in page.read_text(encoding="utf-8")
+    assert _executed(second) == {"index", "infant-kmt2a"}
+
+    # A table the infant page does not read: only the page that reads every table re-executes.
+    patients = book / "data" / "patients.csv"
+    patients.write_text(patients.read_text(encoding="utf-8").replace(",0.75,", ",0.76,", 1), encoding="utf-8")
+    third = _build(book)
+    assert _executed(third) == {"index"}
+
+    # Nothing changed: nothing is executed.
+    assert _executed(_build(book)) == set()
