@@ -66,6 +66,9 @@ def figure_text(row: Mapping[str, Any] | Any, *, digits: int | None = None, ci: 
     lo_r, hi_r, kind = _get(row, "range_lower"), _get(row, "range_upper"), _get(row, "range_kind")
     if est is None and kind == "printed as range" and lo_r is not None and hi_r is not None:
         return f"{fmt_num(lo_r, _digits(lo_r))}–{fmt_num(hi_r, _digits(hi_r))}{unit}" + flag_text(row)
+    events = _get(row, "events") if _get(row, "events") is not None else _get(row, "patients")
+    if est is None and events is not None:
+        return f"{int(events)}" + flag_text(row)  # a count printed without its denominator
     if est is None:
         raise ValueError(f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate")
     if digits is None:
@@ -87,6 +90,14 @@ def _digits(x: Any) -> int:
     except trailing zeros)."""
     text = f"{float(x):.6f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
+
+
+def figure_or(row: Mapping[str, Any] | Any, default: str = "no number (see the source)", **kwargs: Any) -> str:
+    """:func:`figure_text`, or ``default`` for a row that states a fact without a number."""
+    try:
+        return figure_text(row, **kwargs)
+    except ValueError:
+        return default + flag_text(row)
 
 
 def with_proportions(df: pd.DataFrame, *, events: str = "events", total: str = "total") -> pd.DataFrame:

@@ -58,3 +58,9 @@ def test_with_proportions_adds_exact_bounds_in_percent() -> None:
     assert round(out.loc[0, "proportion"], 4) == round(100 * 9 / 11, 4)
     assert round(out.loc[0, "ci_lower_exact"], 4) == round(100 * beta.ppf(0.025, 9, 3), 4)
     assert pd.isna(out.loc[1, "proportion"])
+
+
+def test_count_without_denominator_and_fact_without_number() -> None:
+    assert evidence.figure_text({"events": 1}) == "1"
+    assert evidence.figure_or({"outcome_id": "x"}) == "no number (see the source)"
+    assert evidence.figure_or({"outcome_id": "x", "flag": "ambiguous"}).endswith("flagged as printed: ambiguous; see the note below]")
