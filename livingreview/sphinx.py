@@ -16,12 +16,74 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from livingreview import __version__
+from livingreview import __version__, living
 from livingreview.render import CHART_CLASS, VEGA_LITE_VERSION
 
 STATIC_DIR = "livingreview"
 BUNDLE_NAME = "vega-bundle.js"
 CSS_NAME = "livingreview.css"
+TABLES_JS = "tables.js"
+SORTABLE_CLASS = "lr-sortable"
+
+# Sorting and filtering for evidence tables: our own few lines, no external library.
+_TABLES_JS = """
+(function () {
+  function cellValue(row, i) {
+    var text = (row.cells[i] ? row.cells[i].textContent : "").trim();
+    var num = parseFloat(text.replace(/[^0-9.\\-]/g, ""));
+    return /^[<>~]?\\s*-?[0-9.]+/.test(text) && !isNaN(num) ? num : text.toLowerCase();
+  }
+  function setup(table) {
+    var body = table.tBodies[0];
+    if (!body) return;
+    var rows = Array.prototype.slice.call(body.rows);
+    var filter = document.createElement("input");
+    filter.type = "search";
+    filter.className = "lr-filter";
+    filter.placeholder = "Filter rows";
+    filter.setAttribute("aria-label", "Filter the rows of this table");
+    var count = document.createElement("span");
+    count.className = "lr-meta lr-count";
+    count.setAttribute("aria-live", "polite");
+    function update() {
+      var q = filter.value.trim().toLowerCase(), shown = 0;
+      rows.forEach(function (r) {
+        var hit = !q || r.textContent.toLowerCase().indexOf(q) !== -1;
+        r.hidden = !hit;
+        if (hit) shown++;
+      });
+      count.textContent = " " + shown + " of " + rows.length + " rows";
+    }
+    filter.addEventListener("input", update);
+    table.parentNode.insertBefore(filter, table);
+    table.parentNode.insertBefore(count, table);
+    update();
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "lr-sort";
+      button.textContent = th.textContent;
+      th.textContent = "";
+      th.appendChild(button);
+      th.setAttribute("aria-sort", "none");
+      button.addEventListener("click", function () {
+        var asc = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        rows.sort(function (a, b) {
+          var x = cellValue(a, i), y = cellValue(b, i);
+          if (typeof x !== typeof y) { x = String(x); y = String(y); }
+          return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+  function setupAll() { document.querySelectorAll("table.%(cls)s").forEach(setup); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupAll);
+  else setupAll();
+})();
+""" % {"cls": SORTABLE_CLASS}
 
 # Runs inside the bundle, where vegaEmbed is in scope. Embeds every chart spec on the page;
 # a failure is shown in place of the chart and logged, never hidden.
@@ -61,6 +123,12 @@ table.lr-table caption { caption-side: top; text-align: left; font-weight: 600; 
 table.lr-table th, table.lr-table td { border-bottom: 1px solid #ccc; padding: .3em .6em; vertical-align: top; text-align: left; }
 .lr-flag { color: #8a4b00; }
 .lr-meta { font-size: 0.85em; color: #555; }
+p.lr-banner { border-left: 3px solid #0072b2; padding: .2em .6em; background: #f4f8fb; }
+input.lr-filter { margin: .5em 0; padding: .2em .4em; min-width: 16em; }
+button.lr-sort { all: unset; cursor: pointer; font-weight: 600; }
+button.lr-sort:focus-visible { outline: 2px solid #0072b2; }
+th[aria-sort="ascending"] button.lr-sort::after { content: " \\25B2"; }
+th[aria-sort="descending"] button.lr-sort::after { content: " \\25BC"; }
 """ % {"cls": CHART_CLASS}
 
 
@@ -93,15 +161,28 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
     cache_dir = Path(app.outdir).parent / ".livingreview-cache"
     (out / BUNDLE_NAME).write_text(_bundle_text(cache_dir), encoding="utf-8")
     (out / CSS_NAME).write_text(_CSS, encoding="utf-8")
+    (out / TABLES_JS).write_text(_TABLES_JS, encoding="utf-8")
+    root = Path(app.srcdir)
+    living.write_downloads(root, Path(app.outdir))
 
 
 def _page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
     _strip_thebe_assets(context)
+    body = context.get("body", "")
     # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once.
-    if f'class="{CHART_CLASS}"' in context.get("body", ""):
+    if f'class="{CHART_CLASS}"' in body:
         app.add_js_file(f"{STATIC_DIR}/{BUNDLE_NAME}", priority=600)
+    if SORTABLE_CLASS in body:
+        app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600)
+    if "body" in context and app.builder.format == "html":
+        root = Path(app.srcdir)
+        source = Path(app.env.doc2path(pagename)) if pagename in app.env.all_docs else None
+        whats_new = "chapters/whats-new"
+        href = app.builder.get_relative_uri(pagename, whats_new) if whats_new in app.env.all_docs else None
+        assessed = living.assessed_on(source) if source else None
+        context["body"] = living.banner_html(living.latest_release(root), assessed, href) + body
 
 
 def _drop_thebe(app: Sphinx) -> None:
@@ -125,10 +206,11 @@ def _strip_thebe_assets(context: dict[str, Any]) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview import freshness
+    from livingreview import feed, freshness
 
     _drop_thebe(app)
     freshness.setup(app)
+    feed.setup(app)
     app.add_css_file(f"{STATIC_DIR}/{CSS_NAME}")
     # Early: html-page-context is emitted with emit_firstresult, so a theme handler that returns
     # a template name would stop later handlers from running.
