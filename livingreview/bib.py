@@ -68,6 +68,9 @@ class Bibliography:
     lines: dict[str, int] = field(repr=False)
     problems: tuple[Problem, ...] = ()
     found: bool = True
+    #: key -> line of an entry the parser could not read (already one problem): citations of
+    #: these keys are not "unknown", the entry is broken.
+    broken: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __contains__(self, key: object) -> bool:
         return key in self.entries
@@ -112,7 +115,7 @@ def _line(block_or_field) -> int | None:
 def _parse_failure_message(block: model.ParsingFailedBlock) -> str:
     error = block.error
     reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
-    reason = " ".join(str(reason).split())
+    reason = " ".join(str(reason).split()).rstrip(".")
     raw = block.raw or ""
     head = _BLOCK_HEAD_RE.match(raw)
     if head:
@@ -126,6 +129,9 @@ def _parse_failure_message(block: model.ParsingFailedBlock) -> str:
         hint = "; a brace or quote is probably not closed before the next entry"
     elif "comma" in reason.lower():
         hint = "; a comma is probably missing"
+    elif "Expected a `=`" in reason:
+        hint = ("; a '=' is missing after a field name, or a brace '{' or quote opened earlier in "
+                "this entry is not closed")
     where = ""
     if (raw and getattr(error, "end_index", None) is not None and isinstance(block.start_line, int)
             and "Unexpected block start" not in reason):
@@ -140,7 +146,8 @@ def _check_entry(entry: model.Entry, shown: str) -> list[Problem]:
     etype = entry.entry_type.lower()
     fields = {f.key.lower(): f for f in entry.fields}
     if not key.strip():
-        problems.append(Problem(shown, line, "key", f"@{etype} entry has an empty key"))
+        problems.append(Problem(shown, line, "key", f"@{etype} entry has an empty key; write the key "
+                                f"after the brace, e.g. @{etype}{{vandersluis2023,"))
     # values that swallowed the next field (missing comma between fields); the swallowed field
     # counts as present so that one missing comma gives one problem
     swallowed_names: set[str] = set()
@@ -162,7 +169,8 @@ def _check_entry(entry: model.Entry, shown: str) -> list[Problem]:
             extra = f" (or {others})" if others else ""
             problems.append(
                 Problem(shown, line, alternatives[0],
-                        f"@{etype} {key!r} is missing required field {alternatives[0]!r}{extra}")
+                        f"@{etype} {key!r} is missing required field {alternatives[0]!r}{extra}; "
+                        f"add a line `{alternatives[0]} = {{...}},` as the source's reference list gives it")
             )
     doi = fields.get("doi")
     if doi is not None:
@@ -174,14 +182,17 @@ def _check_entry(entry: model.Entry, shown: str) -> list[Problem]:
                                     f"{prefixed.group(1).strip()!r} (no URL or 'doi:' prefix)"))
         elif not DOI_RE.match(value):
             problems.append(Problem(shown, _line(doi), "doi",
-                                    f"entry {key!r}: doi {value!r} is not a DOI (expected 10.NNNN/suffix)"))
+                                    f"entry {key!r}: doi {value!r} is not a DOI (expected 10.NNNN/suffix); "
+                                    "copy the DOI as the publisher prints it, or delete the field if it is "
+                                    "not verified"))
     year = fields.get("year")
     if year is not None:
         value = str(year.value).strip()
         swallowed = getattr(year, "enclosing", None) == "no-enclosing" and _SWALLOWED_FIELD_RE.search(value)
         if not swallowed and not YEAR_RE.match(value):
             problems.append(Problem(shown, _line(year), "year",
-                                    f"entry {key!r}: year {value!r} is not a four-digit year"))
+                                    f"entry {key!r}: year {value!r} is not a four-digit year; write the year "
+                                    "of publication as four digits, e.g. {2023}"))
     return problems
 
 
@@ -215,6 +226,7 @@ def parse_bibliography(
     entries: dict[str, dict[str, str]] = {}
     lines: dict[str, int] = {}
     lower_seen: dict[str, str] = {}
+    broken: dict[str, int] = {}
 
     def add(entry: model.Entry) -> None:
         key = entry.key
@@ -226,7 +238,7 @@ def parse_bibliography(
             problems.append(
                 Problem(shown, line, "key",
                         f"key {key!r} differs only in letter case from {first!r} (line {lines.get(first)}); "
-                        "BibTeX/pybtex treat them as the same key")
+                        "BibTeX/pybtex treat them as the same key; rename one of them")
             )
         lower_seen.setdefault(key.lower(), key)
         keys.append(key)
@@ -243,7 +255,8 @@ def parse_bibliography(
             first_line = _line(block.previous_block) if block.previous_block is not None else None
             problems.append(
                 Problem(shown, _line(block), "key",
-                        f"duplicate key {block.key!r} (first defined on line {first_line})")
+                        f"duplicate key {block.key!r} (first defined on line {first_line}); delete this "
+                        "entry if it is the same work, or give it another key (e.g. add a letter: 2020a)")
             )
         elif isinstance(block, model.DuplicateFieldKeyBlock):
             entry = block.ignore_error_block
@@ -252,7 +265,7 @@ def parse_bibliography(
             problems.append(
                 Problem(shown, _line(block), dups[0] if dups else None,
                         f"entry {key!r} has field{'s' if len(dups) > 1 else ''} "
-                        f"{', '.join(dups)} more than once")
+                        f"{', '.join(dups)} more than once; keep one")
             )
             if isinstance(entry, model.Entry):
                 add(_apply_parse_stack(entry, library))
@@ -262,7 +275,12 @@ def parse_bibliography(
                 add(block.ignore_error_block)
         elif isinstance(block, model.ParsingFailedBlock):
             problems.append(Problem(shown, _line(block), None, _parse_failure_message(block)))
-    return Bibliography(path=path, keys=tuple(keys), entries=entries, lines=lines, problems=tuple(problems))
+            head = _BLOCK_HEAD_RE.match(block.raw or "")
+            if head and head.group(2):
+                broken.setdefault(head.group(2), _line(block))
+    broken = {k: v for k, v in broken.items() if k not in entries}
+    return Bibliography(path=path, keys=tuple(keys), entries=entries, lines=lines, problems=tuple(problems),
+                        broken=broken)
 
 
 def load_bibliography(path: Path | str, shown: str | None = None) -> Bibliography:

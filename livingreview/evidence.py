@@ -126,8 +126,11 @@ def flags_table(rows: pd.DataFrame | Iterable[pd.DataFrame], *, id_column: str |
         flagged = df[df["flag"].notna()] if "flag" in df else df.iloc[0:0]
         key = id_column or next(c for c in df.columns if c.endswith("_id"))
         for r in flagged.to_dict("records"):
+            # A study row's citekey is its own paper; its locator points into the documents
+            # its figures were read in (source_citekey).
+            read_in = r.get("source_citekey") if not is_missing(r.get("source_citekey")) else r["citekey"]
             shown.append({"figure": r[key], "flag": r["flag"], "note": r.get("note"),
-                          "source": f"{r['citekey']}: {r['locator']}"})
+                          "source": f"{read_in}: {r['locator']}"})
     if not shown:
         return ""
     return table(pd.DataFrame(shown).drop_duplicates(), columns=["figure", "flag", "note", "source"],

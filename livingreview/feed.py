@@ -170,11 +170,15 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
     """Write the feed into the HTML output (html builders only, and only after a good build)."""
     if exception is not None or getattr(app.builder, "format", "") != "html":
         return
+    if not (Path(app.srcdir) / "data" / "datapackage.json").is_file():
+        return  # a book without a dataset (e.g. a test book) has no update log to publish
     write_feed(Path(app.srcdir), Path(app.outdir), getattr(app.config, "html_baseurl", "") or None)
 
 
 def on_page_context(app: Any, pagename: str, templatename: str, context: dict[str, Any],
                     doctree: Any) -> None:
+    if not (Path(app.srcdir) / "data" / "datapackage.json").is_file():
+        return
     pathto = context.get("pathto")
     href = pathto(FEED_FILE, 1) if callable(pathto) else FEED_FILE
     context["metatags"] = context.get("metatags", "") + "\n" + feed_links_html(href)

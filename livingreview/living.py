@@ -23,6 +23,10 @@ DOWNLOADS = "downloads"
 _FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.S)
 
 
+def has_dataset(root: Path) -> bool:
+    return (root / "data" / "datapackage.json").is_file()
+
+
 def latest_release(root: Path) -> Any:
     """The latest row of the update log (``data/releases.csv``), checked by :mod:`changes`."""
     from livingreview import changes

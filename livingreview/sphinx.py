@@ -163,7 +163,8 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
     (out / CSS_NAME).write_text(_CSS, encoding="utf-8")
     (out / TABLES_JS).write_text(_TABLES_JS, encoding="utf-8")
     root = Path(app.srcdir)
-    living.write_downloads(root, Path(app.outdir))
+    if living.has_dataset(root):
+        living.write_downloads(root, Path(app.outdir))
 
 
 def _page_context(
@@ -176,8 +177,9 @@ def _page_context(
         app.add_js_file(f"{STATIC_DIR}/{BUNDLE_NAME}", priority=600)
     if SORTABLE_CLASS in body:
         app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600)
-    if "body" in context and app.builder.format == "html":
-        root = Path(app.srcdir)
+    root = Path(app.srcdir)
+    # A book with a dataset is a living review: every page says its version and dates.
+    if "body" in context and app.builder.format == "html" and living.has_dataset(root):
         source = Path(app.env.doc2path(pagename)) if pagename in app.env.all_docs else None
         whats_new = "chapters/whats-new"
         href = app.builder.get_relative_uri(pagename, whats_new) if whats_new in app.env.all_docs else None

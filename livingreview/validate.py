@@ -79,6 +79,9 @@ class _Table:
     table: CsvTable | None = None
     fields: dict[str, dict] = field(default_factory=dict)
     nulls: frozenset[str] = frozenset({""})
+    # lines whose cell count differs from the header's: already one problem, and their values
+    # may sit under the wrong column, so nothing else is reported for them
+    ragged: set[int] = field(default_factory=set)
 
     @cached_property
     def col_index(self) -> dict[str, int]:
@@ -129,6 +132,12 @@ def _quoted_list(values) -> str:
 def _did_you_mean(word: str, choices) -> str:
     s = _bib.suggest(str(word), [str(c) for c in choices])
     return f"; did you mean `{s}`?" if s and s != word else ""
+
+
+def _unknown_citekey(key: str, bibliography: _bib.Bibliography) -> str:
+    hint = _did_you_mean(key, bibliography.keys)
+    return f"unknown citekey {key!r} (not in {BIB_FILE})" + (
+        hint or f"; add an entry with this key to {BIB_FILE}, or correct the key")
 
 
 def _number(v: str | None) -> float | None:
@@ -233,25 +242,30 @@ def _check_structure(run: _Run, t: _Table) -> None:
         elif label in seen:
             run.add(t.file, 1, label, f"column {label!r} appears more than once in the header")
         elif t.fields and label not in t.fields:
-            hint = _did_you_mean(label, [f for f in t.fields if f not in header])
+            hint = _did_you_mean(label, [f for f in t.fields if f not in header]) or (
+                "; delete the column, or describe it in the schema first")
             run.add(t.file, 1, label, f"column {label!r} is not in the schema of resource {t.name!r} "
                                       f"in {PACKAGE_FILE}{hint}")
         seen.add(label)
     for name, fld in t.fields.items():
         if name not in header:
             req = " (required)" if (fld.get("constraints") or {}).get("required") else ""
-            run.add(t.file, 1, name, f"missing column {name!r}{req}; the schema in {PACKAGE_FILE} lists it")
+            run.add(t.file, 1, name, f"missing column {name!r}{req}; the schema in {PACKAGE_FILE} lists it: "
+                                     f"add {name} to the header on line 1 and a cell for it in every row")
     width = len(header)
     for record, line in zip(t.table.records, t.table.lines, strict=True):
         if is_blank(record):
             run.add(t.file, line, None, "blank row; delete it")
         elif len(record) < width:
+            t.ragged.add(line)
             missing = ", ".join(header[len(record):])
             run.add(t.file, line, None, f"row has {len(record)} cells but the header has {width} "
                                         f"(missing: {missing})")
         elif len(record) > width:
+            t.ragged.add(line)
             run.add(t.file, line, None, f"row has {len(record)} cells but the header has {width}; "
-                                        "is a comma inside a value not quoted?")
+                                        "is a comma inside a value not quoted? A value that contains a "
+                                        'comma must be put in double quotes: "Abstract, Table 2"')
 
 
 def _frictionless(run: _Run, descriptor: dict) -> None:
@@ -369,13 +383,79 @@ def _type_message(cell, fld: dict) -> str:
     return f"value {cell!r} is not {article} {ftype}; {hint}"
 
 
+# A '<item>(<separator><item>)*' pattern: a list of tokens such as "blinatumomab; HSCT".
+_LIST_PATTERN_RE = re.compile(r"(?P<item>.+)\((?P<sep>\([^()]*\)|[^()\[\]]*)(?P=item)\)\*")
+_ALTERNATIVES_RE = re.compile(r"\(([^()\[\]]*)\)")
+_CHAR_CLASS_RE = re.compile(r"(?:\[[^\]]+\][+*?]?)+")
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _split_alternatives(group: str) -> list[str]:
+    return [_unescape(a) for a in re.split(r"(?<!\\)\|", group)]
+
+
+def _describe_char_classes(pattern: str) -> str | None:
+    """'[a-z0-9_-]+' -> "lowercase letters, digits, '_' and '-'" (None if not that simple)."""
+    if not _CHAR_CLASS_RE.fullmatch(pattern):
+        return None
+    names = {"a-z": "lowercase letters", "A-Z": "capital letters", "0-9": "digits"}
+    kinds: list[str] = []
+    for body in re.findall(r"\[([^\]]+)\]", pattern):
+        for part in re.findall(r"a-z|A-Z|0-9|\\.|.", body):
+            kind = names.get(part) or repr(_unescape(part))
+            if kind not in kinds:
+                kinds.append(kind)
+    if not kinds:
+        return None
+    return kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+
+
+def _pattern_message(cell, pattern: str) -> str:
+    """A pattern failure said in words: what is allowed and, in a list of tokens, which token is
+    wrong (with the closest allowed one)."""
+    text = str(cell)
+    item, seps = pattern, []
+    m = _LIST_PATTERN_RE.fullmatch(pattern)
+    if m:
+        item = m.group("item")
+        sep = m.group("sep")
+        seps = _split_alternatives(sep[1:-1]) if sep.startswith("(") else [_unescape(sep)]
+    joined = " or ".join(repr(s) for s in seps)
+    alts = _ALTERNATIVES_RE.fullmatch(item)
+    if alts:
+        allowed = _split_alternatives(alts.group(1))
+        tokens = re.split("|".join(re.escape(s) for s in seps), text) if seps else [text]
+        bad = [tok for tok in tokens if tok not in allowed]
+        msg = f"value {text!r} not allowed; allowed: {_quoted_list(allowed)}"
+        if seps:
+            msg += f" (several joined by {joined})"
+        pieces = [[p.strip() for p in re.split(r"[,;/+]|\band\b", tok) if p.strip()] for tok in bad]
+        if seps and bad and all(len(ps) > 1 and all(p in allowed for p in ps) for ps in pieces):
+            return msg + f"; separate them with {seps[0]!r} exactly"
+        for tok in bad:
+            hint = _did_you_mean(tok.strip(), allowed).replace("`", "'")
+            msg += hint if tokens == [text] else f"; {tok!r} is not one of them{hint}"
+        return msg
+    words = _describe_char_classes(item)
+    if words:
+        caps = "" if "capital letters" in words else ", no capitals"
+        several = f"; join several with {joined}" if seps else ""
+        return (f"value {text!r} does not match the pattern {pattern!r}: use only {words} "
+                f"(no spaces{caps}){several}")
+    return f"value {text!r} does not match the pattern {pattern!r}"
+
+
 def _constraint_message(note: str, cell, fld: dict) -> tuple[str, str] | None:
     """(constraint name, message) for a Frictionless constraint-error."""
     m = re.search(r'constraint "(\w+)"', note or "")
     name = m.group(1) if m else ""
     c = fld.get("constraints") or {}
     if name == "required":
-        return name, "required value is missing"
+        return name, ("required value is missing; this cell must be filled in (what it holds: the column's "
+                      f"description in {PACKAGE_FILE}, or the book's Data dictionary page)")
     if name == "enum":
         allowed = c.get("enum", [])
         return name, f"value {cell!r} not allowed; allowed: {_quoted_list(allowed)}" + _did_you_mean(
@@ -389,7 +469,7 @@ def _constraint_message(note: str, cell, fld: dict) -> tuple[str, str] | None:
     if name == "exclusiveMaximum":
         return name, f"value {cell} must be less than {c.get('exclusiveMaximum')}"
     if name == "pattern":
-        return name, f"value {cell!r} does not match the pattern {c.get('pattern')!r}"
+        return name, _pattern_message(cell, str(c.get("pattern", "")))
     if name == "minLength":
         return name, f"value {cell!r} is shorter than {c.get('minLength')} characters"
     if name == "maxLength":
@@ -410,6 +490,8 @@ def _translate_task(run: _Run, t: _Table, errors, by_name: dict[str, _Table]) ->
         if pos and 0 <= pos - 2 < len(table.records) and is_blank(table.records[pos - 2]):
             continue  # reported once as a blank row by _check_structure
         line = table.line_of_position(pos) if pos else None
+        if line in t.ragged:
+            continue  # reported once as a row with too many or too few cells
         fname = getattr(e, "field_name", None) or None
         cell = getattr(e, "cell", None)
         fld = t.fields.get(fname, {"name": fname, "type": "string"}) if fname else {}
@@ -458,6 +540,7 @@ def _translate_task(run: _Run, t: _Table, errors, by_name: dict[str, _Table]) ->
                 if ref is not None and ref.table is not None:
                     choices = {ref.value(r, ref_fields[0]) for r in ref.table.records} - {None}
                     hint = _did_you_mean(str(cells[0]), sorted(choices))
+                hint = hint or f"; add its row to {ref_file} first, or correct the value"
                 run.add(t.file, line, fields[0], f"{fields[0]} {cells[0]!r} not found in {where}{hint}")
             else:
                 run.add(t.file, line, None,
@@ -490,7 +573,8 @@ def _row_rules(run: _Run, t: _Table, bibliography: _bib.Bibliography, reported: 
         if is_blank(record):
             continue
         run.rows += 1
-        _RowCheck(run, t, record, line, reported).run(bibliography)
+        if line not in t.ragged:
+            _RowCheck(run, t, record, line, reported).run(bibliography)
 
 
 class _RowCheck:
@@ -540,9 +624,8 @@ class _RowCheck:
         for col in _citekey_columns(self.t.table.header):
             raw = self.val(col)
             for key in (k.strip() for k in re.split(r"[;,]", raw or "")):
-                if key and key not in bibliography:
-                    self.add(col, f"unknown citekey {key!r} (not in {BIB_FILE})"
-                             + _did_you_mean(key, bibliography.keys))
+                if key and key not in bibliography and key not in bibliography.broken:
+                    self.add(col, _unknown_citekey(key, bibliography))
 
     def counts(self) -> tuple[bool, float | None, float | None]:
         events = self.num("events", integer=True)
@@ -606,10 +689,8 @@ def _check_chapters(run: _Run, bibliography: _bib.Bibliography) -> int:
         if not bibliography.found:
             continue
         for line, key in _bib.cited_keys_in_markdown(text):
-            if key not in bibliography:
-                run.add(shown, line, "cite",
-                        f"unknown citekey {key!r} (not in {BIB_FILE})"
-                        + _did_you_mean(key, bibliography.keys))
+            if key not in bibliography and key not in bibliography.broken:
+                run.add(shown, line, "cite", _unknown_citekey(key, bibliography))
     return len(files)
 
 
@@ -642,6 +723,11 @@ def _run(root: Path | str | None, *, full: bool) -> _Run:
                 _row_rules(run, t, bibliography, reported)
     if full:
         _check_chapters(run, bibliography)
+        # ---- screening log (livingreview/screening.py): its cross-table rules and PRISMA counts
+        from .screening import check_screening
+
+        run.problems.extend(check_screening(root))
+        # ---- end screening log
     # exact duplicates out, stable order: by file, then line
     unique = list(dict.fromkeys(run.problems))
     run.problems = sorted(unique, key=Problem.sort_key)

@@ -22,6 +22,10 @@ GOOD = """@article{alpha2020,
 """
 
 
+# The fix every missing-field message ends with.
+ADD = "; add a line `{0} = {{...}},` as the source's reference list gives it"
+
+
 def problems(text: str) -> list[str]:
     return [str(p) for p in parse_bibliography(text, "references.bib").problems]
 
@@ -59,7 +63,8 @@ def test_shown_name_is_used_in_problems(tmp_path):
     path.write_text("@misc{x, title = {No year}}\n", encoding="utf-8")
     bib = load_bibliography(path, shown="bib/refs.bib")
     assert [str(p) for p in bib.problems] == [
-        "bib/refs.bib:1: url: @misc 'x' is missing required field 'url' (or 'howpublished' or 'doi')"
+        "bib/refs.bib:1: url: @misc 'x' is missing required field 'url' (or 'howpublished' or 'doi'); "
+        "add a line `url = {...},` as the source's reference list gives it"
     ]
 
 
@@ -114,14 +119,17 @@ def test_missing_closing_brace_at_end_of_file():
 
 def test_duplicate_key():
     text = GOOD + "\n" + GOOD.replace("Invented article", "Another")
-    assert problems(text) == ["references.bib:9: key: duplicate key 'alpha2020' (first defined on line 1)"]
+    assert problems(text) == [
+        "references.bib:9: key: duplicate key 'alpha2020' (first defined on line 1); delete this entry if "
+        "it is the same work, or give it another key (e.g. add a letter: 2020a)"
+    ]
 
 
 def test_keys_differing_only_in_case_are_duplicates_for_bibtex():
     text = GOOD + "\n" + GOOD.replace("alpha2020", "Alpha2020")
     assert problems(text) == [
         "references.bib:9: key: key 'Alpha2020' differs only in letter case from 'alpha2020' (line 1); "
-        "BibTeX/pybtex treat them as the same key"
+        "BibTeX/pybtex treat them as the same key; rename one of them"
     ]
 
 
@@ -129,7 +137,7 @@ def test_duplicate_field():
     text = "@misc{gamma2022,\n  title = {T},\n  url = {https://example.org},\n  year = {2022},\n  year = {2023}\n}\n"
     bib = parse_bibliography(text)
     assert [str(p) for p in bib.problems] == [
-        "references.bib:1: year: entry 'gamma2022' has field year more than once"
+        "references.bib:1: year: entry 'gamma2022' has field year more than once; keep one"
     ]
     assert "gamma2022" in bib  # still citable: one problem, not a cascade of unknown keys
 
@@ -141,13 +149,14 @@ def test_article_missing_journal():
     text = GOOD.replace("  journal = {Journal of Fixtures},\n", "")
     assert problems(text) == [
         "references.bib:1: journal: @article 'alpha2020' is missing required field 'journal' "
-        "(or 'journaltitle')"
+        "(or 'journaltitle'); add a line `journal = {...},` as the source's reference list gives it"
     ]
 
 
 def test_empty_required_field_counts_as_missing():
     assert problems(GOOD.replace("{Doe, Jane}", "{}")) == [
         "references.bib:1: author: @article 'alpha2020' is missing required field 'author'"
+        + ADD.format("author")
     ]
 
 
@@ -160,16 +169,20 @@ def test_biblatex_alternatives_are_accepted():
     "entry, expected",
     [
         ("@misc{m1, year = {2020}, url = {https://example.org}}",
-         "references.bib:1: author: @misc 'm1' is missing required field 'author' (or 'title')"),
+         "references.bib:1: author: @misc 'm1' is missing required field 'author' (or 'title')"
+         + ADD.format("author")),
         # A preprint page may give no date: a @misc needs a way to find it, never an invented year.
         ("@misc{m2, author = {A}}",
-         "references.bib:1: url: @misc 'm2' is missing required field 'url' (or 'howpublished' or 'doi')"),
+         "references.bib:1: url: @misc 'm2' is missing required field 'url' (or 'howpublished' or 'doi')"
+         + ADD.format("url")),
         ("@misc{m3, title = {T}, url = {https://example.org}}", None),
         ("@unpublished{u1, title = {T}, year = {2020}}", None),
         ("@inproceedings{c1, author = {A}, title = {T}, year = {2020}}",
-         "references.bib:1: booktitle: @inproceedings 'c1' is missing required field 'booktitle'"),
+         "references.bib:1: booktitle: @inproceedings 'c1' is missing required field 'booktitle'"
+         + ADD.format("booktitle")),
         ("@book{b1, editor = {E}, title = {T}, year = {2020}}",
-         "references.bib:1: publisher: @book 'b1' is missing required field 'publisher'"),
+         "references.bib:1: publisher: @book 'b1' is missing required field 'publisher'"
+         + ADD.format("publisher")),
     ],
 )
 def test_required_fields_per_entry_type(entry, expected):
@@ -187,13 +200,15 @@ def test_doi_given_as_url():
 def test_doi_malformed():
     text = GOOD.replace("{10.1234/jf.2020.7}", "{jf.2020.7}")
     assert problems(text) == [
-        "references.bib:6: doi: entry 'alpha2020': doi 'jf.2020.7' is not a DOI (expected 10.NNNN/suffix)"
+        "references.bib:6: doi: entry 'alpha2020': doi 'jf.2020.7' is not a DOI (expected 10.NNNN/suffix); "
+        "copy the DOI as the publisher prints it, or delete the field if it is not verified"
     ]
 
 
 def test_year_must_be_four_digits():
     assert problems(GOOD.replace("{2020}", "{in press}")) == [
-        "references.bib:5: year: entry 'alpha2020': year 'in press' is not a four-digit year"
+        "references.bib:5: year: entry 'alpha2020': year 'in press' is not a four-digit year; "
+        "write the year of publication as four digits, e.g. {2023}"
     ]
 
 
@@ -263,3 +278,12 @@ def test_nested_directive_fences():
 
 def test_not_a_cite_role():
     assert cited_keys_in_markdown("{ref}`sec-a` and {term}`MRD` and `{cite}` alone\n") == []
+
+
+def test_key_of_an_unreadable_entry_is_recorded_as_broken():
+    # The project check uses this to not report every citation of the key as "unknown".
+    text = GOOD + "\n@article{open2021,\n  author = {A},\n  title = {Unclosed,\n  year = {2021}\n}\n"
+    bib = parse_bibliography(text)
+    assert "open2021" not in bib
+    assert bib.broken == {"open2021": 9}
+    assert parse_bibliography(GOOD).broken == {}
