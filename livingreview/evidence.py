@@ -110,7 +110,9 @@ def with_proportions(df: pd.DataFrame, *, events: str = "events", total: str = "
         else:
             p = proportion_ci(int(e), int(t), "exact")
             values.append((100 * p.proportion, 100 * p.lower, 100 * p.upper))
-    out[["proportion", "ci_lower_exact", "ci_upper_exact"]] = pd.DataFrame(values, index=out.index)
+    # Float64 like the dataset's own number columns, so the two can be combined without casts.
+    out[["proportion", "ci_lower_exact", "ci_upper_exact"]] = pd.DataFrame(
+        values, index=out.index, dtype="float64").astype("Float64")
     return out
 
 
