@@ -134,7 +134,8 @@ def test_keys_differing_only_in_case_are_duplicates_for_bibtex():
 
 
 def test_duplicate_field():
-    text = "@misc{gamma2022,\n  title = {T},\n  url = {https://example.org},\n  year = {2022},\n  year = {2023}\n}\n"
+    text = ("@misc{gamma2022,\n  title = {T},\n  url = {https://example.org},\n"
+            "  year = {2022},\n  year = {2023}\n}\n")
     bib = parse_bibliography(text)
     assert [str(p) for p in bib.problems] == [
         "references.bib:1: year: entry 'gamma2022' has field year more than once; keep one"
