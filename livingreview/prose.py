@@ -20,10 +20,10 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "percentage": re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?\s*(?:%|per\s?cent\b)", re.I),
     "n of N": re.compile(r"\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b", re.I),
     "ratio": re.compile(r"(?<![\w./])\d+\s*/\s*\d+(?![\w/])"),
-    "decimal": re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)"),
     "n =": re.compile(r"\b[nN]\s*=\s*\d+"),
     "p-value": re.compile(r"\b[pP]\s*[<=>≤≥]\s*0?\.\d+"),
     "count": re.compile(rf"(?<![\w.-])\d+\s+(?:[a-z-]+\s+)?(?:{_UNITS})\b", re.I),
+    "decimal": re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)"),
 }
 # Stripped before matching: inline code, MyST roles with their content, links' targets, HTML
 # comments and tags.
@@ -83,7 +83,13 @@ def find_hand_typed(markdown: str) -> list[HandTyped]:
         text = line
         for pattern in _STRIP:
             text = pattern.sub(" ", text)
+        taken: list[tuple[int, int]] = []
+        # Most specific first; a match inside one already found ("81.6" in "81.6%") is the same
+        # statistic and is not reported twice.
         for kind, pattern in PATTERNS.items():
             for m in pattern.finditer(text):
+                if any(m.start() < end and start < m.end() for start, end in taken):
+                    continue
+                taken.append(m.span())
                 found.append(HandTyped(number, kind, m.group(0).strip()))
     return sorted(found, key=lambda h: (h.line, h.text))

@@ -17,7 +17,8 @@ b. Generic cross-field rules, active for any table that has the named columns:
    events/total (|100*events/total - estimate| <= 0.5 for percent, 0.005 for proportion).
 c. Every ``citekey`` / ``*_citekey`` value exists in ``references.bib`` (with a suggestion).
 d. ``references.bib`` itself (see ``livingreview.bib.load_bibliography``).
-e. Every key cited in ``chapters/**/*.md`` exists in ``references.bib``.
+e. Every key cited in ``chapters/**/*.md`` exists in ``references.bib``, and no chapter's prose
+   holds a hand-typed statistic (:mod:`livingreview.prose`).
 
 Command line: ``main(argv)`` prints problems to stderr and returns 1 if there are any.
 """
@@ -35,6 +36,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import bib as _bib
+from .prose import find_hand_typed
 from .data import (
     PACKAGE_FILE,
     CsvTable,
@@ -686,6 +688,11 @@ def _check_chapters(run: _Run, bibliography: _bib.Bibliography) -> int:
         except UnicodeDecodeError as exc:
             run.add(shown, None, None, f"not valid UTF-8: {exc}")
             continue
+        # No statistic typed by hand: every number a reader sees comes from the dataset.
+        for hit in find_hand_typed(text):
+            run.add(shown, hit.line, "prose",
+                    f"hand-typed statistic {hit.text!r} ({hit.kind}); compute it in a code cell and "
+                    "show it with book.glue(...) and {glue:text}`name`")
         if not bibliography.found:
             continue
         for line, key in _bib.cited_keys_in_markdown(text):

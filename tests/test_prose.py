@@ -57,3 +57,19 @@ def test_code_roles_names_and_glue_are_not_statistics() -> None:
     found = find_hand_typed(PAGE)
     # Only the admonition body's "12 infants" is prose with a hand-typed count.
     assert [(h.kind, h.text) for h in found] == [("count", "12 infants")]
+
+
+def test_make_check_reports_a_hand_typed_statistic(tmp_path: Path) -> None:
+    import shutil
+
+    from livingreview.validate import check_project
+
+    for name in ("data", "chapters"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
+    page = tmp_path / "chapters" / "index.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nSurvival was 81.6% at two years.\n", encoding="utf-8")
+    line = len(page.read_text(encoding="utf-8").splitlines())
+    found = [str(p) for p in check_project(tmp_path) if "hand-typed" in str(p)]
+    assert found == [f"chapters/index.md:{line}: prose: hand-typed statistic '81.6%' (percentage); "
+                     "compute it in a code cell and show it with book.glue(...) and {glue:text}`name`"]
