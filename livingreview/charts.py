@@ -1204,7 +1204,7 @@ def prisma_flow(
         return out
 
     def reasons(d: dict[str, int]) -> list[str]:
-        return [f"{r} {_n(k)}" for r, k in d.items()] if d else ["(no reasons given)"]
+        return [f"{r} {_n(k)}" for r, k in d.items()] if d else [_n(0)]
 
     ident = ["Records identified from:", f"Databases {_n(c.databases)}",
              f"Registers {_n(c.registers)}"]
@@ -1236,7 +1236,10 @@ def prisma_flow(
     boxes, texts, rules, heads, headers, phases = [], [], [], [], [], []
     hx = {"db": (cols["main"][0], cols["excl"][1])}
     headers.append({"x": hx["db"][0], "x2": hx["db"][1], "y": top, "y2": top + header_h,
-                    "text": "Identification of studies via databases and registers", "kind": "db"})
+                    "text": ("Identification of studies via databases and registers"
+                             if two or c.databases or c.registers or not c.other_methods
+                             # One column and no database or register searched: say what it was.
+                             else "Identification of studies via other methods"), "kind": "db"})
     if two:
         headers.append({"x": cols["other"][0], "x2": cols["oexcl"][1], "y": top,
                         "y2": top + header_h, "text": "Identification of studies via other methods",

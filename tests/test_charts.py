@@ -656,3 +656,20 @@ def test_option_paths(forest_df, km_frames, mrd_df, evidence_df, ae_df, rob_df, 
         vlc.vegalite_to_svg(spec)
     assert "n_text" not in inline_columns(charts["forest_no_n"].to_dict())
     assert svg_has_text(vlc.vegalite_to_svg(charts["forest_no_n"].to_dict()), "40.0 [20.0, 61.0]")
+
+
+def test_prisma_header_names_other_methods_when_no_database_was_searched() -> None:
+    # A review built by citation searching only must not claim a database search.
+    import dataclasses
+
+    import vl_convert
+
+    counts = ch.PrismaCounts(
+        databases=0, registers=0, other_methods=10, duplicates_removed=2, records_screened=8,
+        records_excluded=3, reports_sought=5, reports_not_retrieved=1, reports_assessed=4,
+        reports_excluded={}, studies_included=4, reports_included=4)
+    svg = vl_convert.vegalite_to_svg(ch.prisma_flow(counts).to_dict())
+    assert "via other methods" in svg and "databases and registers" not in svg
+    assert "(no reasons given)" not in svg
+    searched = dataclasses.replace(counts, databases=10, other_methods=0)
+    assert "databases and registers" in vl_convert.vegalite_to_svg(ch.prisma_flow(searched).to_dict())
