@@ -116,6 +116,9 @@ if (document.readyState === "loading") {
 _CSS = """
 div.%(cls)s { margin: 1em 0; overflow-x: auto; }
 div.%(cls)s .vega-embed { max-width: 100%%; }
+/* A chart wider than the column shrinks to fit it (Vega's SVG keeps its viewBox). */
+div.%(cls)s .vega-embed svg { max-width: 100%%; height: auto; }
+div.lr-table-wrap { overflow-x: auto; max-width: 100%%; }
 table.lr-table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; width: 100%%; }
 table.lr-table td, table.lr-table th { overflow-wrap: break-word; }
 table.lr-table td:last-child { overflow-wrap: anywhere; }

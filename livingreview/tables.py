@@ -168,7 +168,8 @@ def _render_table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[
                   row_header: bool = True) -> HTMLTable:
     """Build the table. Cells are escaped except the (row, col) pairs in ``raw_cells``, which
     the caller has built from escaped parts itself."""
-    out = [f'<table class="{_class_attr(css_class)}">']
+    # The wrapper scrolls a wide table inside its own box instead of widening the page.
+    out = ['<div class="lr-table-wrap">', f'<table class="{_class_attr(css_class)}">']
     if caption:
         out.append(f"  <caption>{_esc(caption)}</caption>")
     out.append("  <thead>\n    <tr>")
@@ -183,7 +184,7 @@ def _render_table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[
             else:
                 out.append(f"      <td>{text}</td>")
         out.append("    </tr>")
-    out.append("  </tbody>\n</table>")
+    out.append("  </tbody>\n</table>\n</div>")
     return HTMLTable("\n".join(out))
 
 

@@ -132,7 +132,7 @@ def test_study_characteristics_escapes_everything(studies):
     assert "a &amp; b" in out.html and "it&#x27;s" in out.html
     p = parse(out.html)
     assert p.rows[1][1] == '<script>alert("x")</script>'  # text survives the round trip
-    assert {t for t, _ in p.tags} <= {"table", "caption", "thead", "tbody", "tr", "th", "td"}
+    assert {t for t, _ in p.tags} <= {"div", "table", "caption", "thead", "tbody", "tr", "th", "td"}
 
 
 def test_study_characteristics_errors(studies):
