@@ -46,10 +46,9 @@ def toc_files(root: Path) -> list[str]:
 
 def expected_charts(source: Path) -> int:
     """Charts a chapter declares in its front matter: ``livingreview: {charts: N}``."""
-    text = source.read_text(encoding="utf-8")
-    m = re.match(r"^---\n(.*?)\n---\n", text, re.S)
-    meta = yaml.safe_load(m.group(1)) if m else None
-    return int(((meta or {}).get("livingreview") or {}).get("charts", 0))
+    from livingreview.living import page_options
+
+    return int(page_options(source).get("charts", 0))
 
 
 @dataclass
