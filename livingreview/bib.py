@@ -130,11 +130,17 @@ def _parse_failure_message(block: model.ParsingFailedBlock) -> str:
     elif "comma" in reason.lower():
         hint = "; a comma is probably missing"
     elif "Expected a `=`" in reason:
-        hint = ("; a '=' is missing after a field name, or a brace '{' or quote opened earlier in "
-                "this entry is not closed")
+        hint = (
+            "; a '=' is missing after a field name, or a brace '{' or quote opened earlier in "
+            "this entry is not closed"
+        )
     where = ""
-    if (raw and getattr(error, "end_index", None) is not None and isinstance(block.start_line, int)
-            and "Unexpected block start" not in reason):
+    if (
+        raw
+        and getattr(error, "end_index", None) is not None
+        and isinstance(block.start_line, int)
+        and "Unexpected block start" not in reason
+    ):
         where = f" (parser gave up on line {block.start_line + 1 + raw.count(chr(10))})"
     return f"malformed {what}: {reason}{hint}{where}"
 
@@ -146,8 +152,15 @@ def _check_entry(entry: model.Entry, shown: str) -> list[Problem]:
     etype = entry.entry_type.lower()
     fields = {f.key.lower(): f for f in entry.fields}
     if not key.strip():
-        problems.append(Problem(shown, line, "key", f"@{etype} entry has an empty key; write the key "
-                                f"after the brace, e.g. @{etype}{{vandersluis2023,"))
+        problems.append(
+            Problem(
+                shown,
+                line,
+                "key",
+                f"@{etype} entry has an empty key; write the key "
+                f"after the brace, e.g. @{etype}{{vandersluis2023,",
+            )
+        )
     # values that swallowed the next field (missing comma between fields); the swallowed field
     # counts as present so that one missing comma gives one problem
     swallowed_names: set[str] = set()
@@ -157,9 +170,13 @@ def _check_entry(entry: model.Entry, shown: str) -> list[Problem]:
             if m:
                 swallowed_names.add(m.group(1).lower())
                 problems.append(
-                    Problem(shown, _line(f), f.key.lower(),
-                            f"entry {key!r}: value of {f.key.lower()} runs into '{m.group(1)} = ...'; "
-                            f"a comma is probably missing after the {f.key.lower()} value")
+                    Problem(
+                        shown,
+                        _line(f),
+                        f.key.lower(),
+                        f"entry {key!r}: value of {f.key.lower()} runs into '{m.group(1)} = ...'; "
+                        f"a comma is probably missing after the {f.key.lower()} value",
+                    )
                 )
     for alternatives in REQUIRED_FIELDS.get(etype, DEFAULT_REQUIRED):
         if any(a in swallowed_names for a in alternatives):
@@ -168,31 +185,53 @@ def _check_entry(entry: model.Entry, shown: str) -> list[Problem]:
             others = " or ".join(repr(a) for a in alternatives[1:])
             extra = f" (or {others})" if others else ""
             problems.append(
-                Problem(shown, line, alternatives[0],
-                        f"@{etype} {key!r} is missing required field {alternatives[0]!r}{extra}; "
-                        f"add a line `{alternatives[0]} = {{...}},` as the source's reference list gives it")
+                Problem(
+                    shown,
+                    line,
+                    alternatives[0],
+                    f"@{etype} {key!r} is missing required field {alternatives[0]!r}{extra}; "
+                    f"add a line `{alternatives[0]} = {{...}},` as the source's reference list gives it",
+                )
             )
     doi = fields.get("doi")
     if doi is not None:
         value = str(doi.value).strip()
         prefixed = DOI_PREFIX_RE.match(value)
         if prefixed and DOI_RE.match(prefixed.group(1).strip()):
-            problems.append(Problem(shown, _line(doi), "doi",
-                                    f"entry {key!r}: doi {value!r} should be the bare DOI "
-                                    f"{prefixed.group(1).strip()!r} (no URL or 'doi:' prefix)"))
+            problems.append(
+                Problem(
+                    shown,
+                    _line(doi),
+                    "doi",
+                    f"entry {key!r}: doi {value!r} should be the bare DOI "
+                    f"{prefixed.group(1).strip()!r} (no URL or 'doi:' prefix)",
+                )
+            )
         elif not DOI_RE.match(value):
-            problems.append(Problem(shown, _line(doi), "doi",
-                                    f"entry {key!r}: doi {value!r} is not a DOI (expected 10.NNNN/suffix); "
-                                    "copy the DOI as the publisher prints it, or delete the field if it is "
-                                    "not verified"))
+            problems.append(
+                Problem(
+                    shown,
+                    _line(doi),
+                    "doi",
+                    f"entry {key!r}: doi {value!r} is not a DOI (expected 10.NNNN/suffix); "
+                    "copy the DOI as the publisher prints it, or delete the field if it is "
+                    "not verified",
+                )
+            )
     year = fields.get("year")
     if year is not None:
         value = str(year.value).strip()
         swallowed = getattr(year, "enclosing", None) == "no-enclosing" and _SWALLOWED_FIELD_RE.search(value)
         if not swallowed and not YEAR_RE.match(value):
-            problems.append(Problem(shown, _line(year), "year",
-                                    f"entry {key!r}: year {value!r} is not a four-digit year; write the year "
-                                    "of publication as four digits, e.g. {2023}"))
+            problems.append(
+                Problem(
+                    shown,
+                    _line(year),
+                    "year",
+                    f"entry {key!r}: year {value!r} is not a four-digit year; write the year "
+                    "of publication as four digits, e.g. {2023}",
+                )
+            )
     return problems
 
 
@@ -218,8 +257,9 @@ def parse_bibliography(
         with _quiet_bibtexparser():
             library = bibtexparser.parse_string(text)
     except Exception as exc:  # bibtexparser raises only on its own internal errors
-        problem = Problem(shown, None, None,
-                          f"bibtexparser could not parse the file: {type(exc).__name__}: {exc}")
+        problem = Problem(
+            shown, None, None, f"bibtexparser could not parse the file: {type(exc).__name__}: {exc}"
+        )
         return Bibliography(path=path, keys=(), entries={}, lines={}, problems=(problem,), found=False)
     problems: list[Problem] = []
     keys: list[str] = []
@@ -236,9 +276,13 @@ def parse_bibliography(
         if key.lower() in lower_seen and key.strip():
             first = lower_seen[key.lower()]
             problems.append(
-                Problem(shown, line, "key",
-                        f"key {key!r} differs only in letter case from {first!r} (line {lines.get(first)}); "
-                        "BibTeX/pybtex treat them as the same key; rename one of them")
+                Problem(
+                    shown,
+                    line,
+                    "key",
+                    f"key {key!r} differs only in letter case from {first!r} (line {lines.get(first)}); "
+                    "BibTeX/pybtex treat them as the same key; rename one of them",
+                )
             )
         lower_seen.setdefault(key.lower(), key)
         keys.append(key)
@@ -254,18 +298,26 @@ def parse_bibliography(
         elif isinstance(block, model.DuplicateBlockKeyBlock):
             first_line = _line(block.previous_block) if block.previous_block is not None else None
             problems.append(
-                Problem(shown, _line(block), "key",
-                        f"duplicate key {block.key!r} (first defined on line {first_line}); delete this "
-                        "entry if it is the same work, or give it another key (e.g. add a letter: 2020a)")
+                Problem(
+                    shown,
+                    _line(block),
+                    "key",
+                    f"duplicate key {block.key!r} (first defined on line {first_line}); delete this "
+                    "entry if it is the same work, or give it another key (e.g. add a letter: 2020a)",
+                )
             )
         elif isinstance(block, model.DuplicateFieldKeyBlock):
             entry = block.ignore_error_block
             dups = sorted(getattr(block, "_duplicate_keys", set()) or [])
             key = getattr(entry, "key", "?")
             problems.append(
-                Problem(shown, _line(block), dups[0] if dups else None,
-                        f"entry {key!r} has field{'s' if len(dups) > 1 else ''} "
-                        f"{', '.join(dups)} more than once; keep one")
+                Problem(
+                    shown,
+                    _line(block),
+                    dups[0] if dups else None,
+                    f"entry {key!r} has field{'s' if len(dups) > 1 else ''} "
+                    f"{', '.join(dups)} more than once; keep one",
+                )
             )
             if isinstance(entry, model.Entry):
                 add(_apply_parse_stack(entry, library))
@@ -279,8 +331,9 @@ def parse_bibliography(
             if head and head.group(2):
                 broken.setdefault(head.group(2), _line(block))
     broken = {k: v for k, v in broken.items() if k not in entries}
-    return Bibliography(path=path, keys=tuple(keys), entries=entries, lines=lines, problems=tuple(problems),
-                        broken=broken)
+    return Bibliography(
+        path=path, keys=tuple(keys), entries=entries, lines=lines, problems=tuple(problems), broken=broken
+    )
 
 
 def load_bibliography(path: Path | str, shown: str | None = None) -> Bibliography:
@@ -310,8 +363,19 @@ def load_bibliography(path: Path | str, shown: str | None = None) -> Bibliograph
 CITE_ROLE_RE = re.compile(r"\{(?:foot)?cite(?::[A-Za-z]+)*\}`([^`]*)`")
 _FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,}|:{3,})\s*(.*?)\s*$")
 # Fenced blocks whose body is code, not MyST text.
-_CODE_DIRECTIVES = {"code-cell", "code-block", "code", "sourcecode", "literalinclude", "raw",
-                    "math", "mermaid", "csv-table", "eval-rst", "bibliography"}
+_CODE_DIRECTIVES = {
+    "code-cell",
+    "code-block",
+    "code",
+    "sourcecode",
+    "literalinclude",
+    "raw",
+    "math",
+    "mermaid",
+    "csv-table",
+    "eval-rst",
+    "bibliography",
+}
 
 
 def _strip_cite_item(item: str) -> str:
@@ -355,7 +419,7 @@ def cited_keys_in_markdown(text: str) -> list[tuple[int, str]]:
                     rest = ""
                 else:
                     in_comment = False
-                    rest = rest[end + 3:]
+                    rest = rest[end + 3 :]
             else:
                 start = rest.find("<!--")
                 if start < 0:
@@ -364,7 +428,7 @@ def cited_keys_in_markdown(text: str) -> list[tuple[int, str]]:
                 else:
                     visible += rest[:start]
                     in_comment = True
-                    rest = rest[start + 4:]
+                    rest = rest[start + 4 :]
         visible = re.sub(r"``.*?``", "", visible)
         for m in CITE_ROLE_RE.finditer(visible):
             for item in m.group(1).split(","):

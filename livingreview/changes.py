@@ -126,8 +126,10 @@ def read_releases(root: Path) -> list[Release]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise ChangesError(f"{shown}: file not found; the update log lists one row per release "
-                           "(version,date,search_date,tag,summary,scope_note)") from None
+        raise ChangesError(
+            f"{shown}: file not found; the update log lists one row per release "
+            "(version,date,search_date,tag,summary,scope_note)"
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
     need = ["version", "date", "search_date", "tag", "summary"]
@@ -145,8 +147,9 @@ def read_releases(root: Path) -> list[Release]:
         where = f"{shown}:{start}"
         version = row.get("version", "").strip()
         if not SEMVER.fullmatch(version):
-            problems.append(f"{where}: version: {version!r} is not a semantic version MAJOR.MINOR.PATCH "
-                            "(e.g. 1.0.0)")
+            problems.append(
+                f"{where}: version: {version!r} is not a semantic version MAJOR.MINOR.PATCH (e.g. 1.0.0)"
+            )
             continue
         dates = {}
         for col in ("date", "search_date"):
@@ -156,26 +159,40 @@ def read_releases(root: Path) -> list[Release]:
                 problems.append(f"{where}: {col}: {row.get(col, '')!r} is not a date YYYY-MM-DD")
         tag = row.get("tag", "").strip()
         if tag != f"v{version}":
-            problems.append(f"{where}: tag: {tag!r} should be 'v{version}' "
-                            f"(the git tag of version {version})")
+            problems.append(
+                f"{where}: tag: {tag!r} should be 'v{version}' (the git tag of version {version})"
+            )
         if len(dates) < 2:
             continue
         if dates["search_date"] > dates["date"]:
-            problems.append(f"{where}: search_date: {dates['search_date']} is after the release date "
-                            f"{dates['date']}")
-        releases.append(Release(version, dates["date"], dates["search_date"], tag,
-                                row.get("summary", "").strip(), row.get("scope_note", "").strip(), start))
+            problems.append(
+                f"{where}: search_date: {dates['search_date']} is after the release date {dates['date']}"
+            )
+        releases.append(
+            Release(
+                version,
+                dates["date"],
+                dates["search_date"],
+                tag,
+                row.get("summary", "").strip(),
+                row.get("scope_note", "").strip(),
+                start,
+            )
+        )
     seen: dict[str, int] = {}
     for r in releases:
         if r.version in seen:
-            problems.append(f"{shown}:{r.line}: version: {r.version} is already listed "
-                            f"on line {seen[r.version]}")
+            problems.append(
+                f"{shown}:{r.line}: version: {r.version} is already listed on line {seen[r.version]}"
+            )
         seen.setdefault(r.version, r.line)
     ordered = sorted(releases, key=lambda r: r.version_key)
     for before, after in zip(ordered, ordered[1:], strict=False):
         if after.date < before.date:
-            problems.append(f"{shown}:{after.line}: date: version {after.version} is dated {after.date}, "
-                            f"before version {before.version} ({before.date})")
+            problems.append(
+                f"{shown}:{after.line}: date: version {after.version} is dated {after.date}, "
+                f"before version {before.version} ({before.date})"
+            )
     if not releases and not problems:
         problems.append(f"{shown}: no release listed; add a row for the first release (1.0.0)")
     if problems:
@@ -205,8 +222,10 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=60, check=False)
     except FileNotFoundError:
-        raise ChangesError("git is not installed; the What's new page reads earlier releases from "
-                           "the git history (install git and build from a clone)") from None
+        raise ChangesError(
+            "git is not installed; the What's new page reads earlier releases from "
+            "the git history (install git and build from a clone)"
+        ) from None
 
 
 def _in_git(root: Path) -> bool:
@@ -235,7 +254,8 @@ def require_tag(root: Path, release: Release) -> None:
             f"cannot compare with release {release.version}: {root} is not a git checkout, so the "
             f"data at its tag {release.tag!r} cannot be read. Build from a clone of the repository "
             "with its tags (git clone, then git fetch --tags; in GitHub Actions give "
-            "actions/checkout `fetch-depth: 0`).")
+            "actions/checkout `fetch-depth: 0`)."
+        )
     if not tag_exists(root, release.tag):
         raise ChangesError(
             f"release {release.version} is listed in {RELEASES_FILE} but its git tag {release.tag!r} "
@@ -243,7 +263,8 @@ def require_tag(root: Path, release: Release) -> None:
             "git fetch --tags (in GitHub Actions give actions/checkout `fetch-depth: 0`). If the "
             f"release was never tagged, tag the commit it was published from: "
             f"git tag -a {release.tag} <commit> -m 'Release {release.version}' && "
-            f"git push origin {release.tag}")
+            f"git push origin {release.tag}"
+        )
 
 
 def _show(root: Path, ref: str, path: PurePosixPath) -> bytes:
@@ -265,8 +286,9 @@ def _frame(raw: bytes, resource: dict, name: str, where: str) -> pd.DataFrame:
         text = raw.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
         raise ChangesError(f"{where}: cannot decode resource {name!r}: {exc}") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=opts["delimiter"],
-                        quotechar=opts["quotechar"])
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=opts["delimiter"], quotechar=opts["quotechar"]
+    )
     header = next(reader, [])
     width = len(header)
     records = [(r + [""] * width)[:width] for r in reader if not is_blank(r)]
@@ -308,11 +330,15 @@ def dataset_at(ref: str, root: Path) -> dict[str, pd.DataFrame]:
     is missing."""
     root = Path(root)
     if not _in_git(root):
-        raise ChangesError(f"{root} is not a git checkout: cannot read the data at {ref}. Build "
-                           "from a clone with its tags (git fetch --tags).")
+        raise ChangesError(
+            f"{root} is not a git checkout: cannot read the data at {ref}. Build "
+            "from a clone with its tags (git fetch --tags)."
+        )
     if _git(root, "rev-parse", "--verify", "--quiet", f"{_safe_ref(ref)}^{{commit}}").returncode != 0:
-        raise ChangesError(f"git ref {ref!r} does not exist in this clone; if it is a release tag, "
-                           "fetch the tags (git fetch --tags) or tag the release")
+        raise ChangesError(
+            f"git ref {ref!r} does not exist in this clone; if it is a release tag, "
+            "fetch the tags (git fetch --tags) or tag the release"
+        )
     try:
         package = json.loads(_show(root, ref, PurePosixPath(PACKAGE_FILE)).decode("utf-8"))
     except ValueError as exc:
@@ -385,9 +411,15 @@ class Changes:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.tables_added
-                    or self.tables_removed or any(self.columns_added.values())
-                    or any(self.columns_removed.values()))
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.tables_added
+            or self.tables_removed
+            or any(self.columns_added.values())
+            or any(self.columns_removed.values())
+        )
 
     def __bool__(self) -> bool:
         return not self.empty
@@ -397,13 +429,15 @@ class Changes:
         rows = []
         for t in self.tables:
             changed = [c for c in self.changed if c.table == t]
-            rows.append({
-                "table": t,
-                "added": sum(r.table == t for r in self.added),
-                "removed": sum(r.table == t for r in self.removed),
-                "rows_changed": len({c.key for c in changed}),
-                "values_changed": len(changed),
-            })
+            rows.append(
+                {
+                    "table": t,
+                    "added": sum(r.table == t for r in self.added),
+                    "removed": sum(r.table == t for r in self.removed),
+                    "rows_changed": len({c.key for c in changed}),
+                    "values_changed": len(changed),
+                }
+            )
         return pd.DataFrame(rows, columns=["table", "added", "removed", "rows_changed", "values_changed"])
 
     def rows_frame(self, which: str = "added") -> pd.DataFrame:
@@ -440,8 +474,10 @@ def _describe(table: str, row: Mapping[str, str], pk: list[str]) -> dict[str, st
 
 def _records(df: pd.DataFrame) -> list[dict[str, str]]:
     cols = list(dict.fromkeys(df.columns))
-    return [{c: _cell(v) for c, v in zip(cols, rec, strict=True)}
-            for rec in df[cols].itertuples(index=False, name=None)]
+    return [
+        {c: _cell(v) for c, v in zip(cols, rec, strict=True)}
+        for rec in df[cols].itertuples(index=False, name=None)
+    ]
 
 
 def _row_change(table: str, row: dict[str, str], pk: list[str]) -> RowChange:
@@ -453,15 +489,21 @@ def _keyed(table: str, rows: list[dict[str, str]], pk: list[str], which: str) ->
     for row in rows:
         key = tuple(row.get(c, "") for c in pk)
         if key in out:
-            raise ChangesError(f"table {table!r} ({which}): primary key {KEY_SEPARATOR.join(key)!r} "
-                               f"appears more than once; fix the data (make check) before comparing")
+            raise ChangesError(
+                f"table {table!r} ({which}): primary key {KEY_SEPARATOR.join(key)!r} "
+                f"appears more than once; fix the data (make check) before comparing"
+            )
         out[key] = row
     return out
 
 
-def diff(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame],
-         primary_keys: Mapping[str, Iterable[str]] | None = None, *,
-         exclude: Iterable[str] = ()) -> Changes:
+def diff(
+    old: Mapping[str, pd.DataFrame],
+    new: Mapping[str, pd.DataFrame],
+    primary_keys: Mapping[str, Iterable[str]] | None = None,
+    *,
+    exclude: Iterable[str] = (),
+) -> Changes:
     """The difference from ``old`` to ``new`` (two results of :func:`dataset_at` /
     :func:`dataset_now`, or any DataFrames; values are compared as text).
 
@@ -476,8 +518,11 @@ def diff(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame],
     for name in names:
         o, n = old.get(name), new.get(name)
         ref = n if n is not None else o
-        pk = primary_keys.get(name) or list(ref.attrs.get("primary_key") or []) or (
-            list(o.attrs.get("primary_key") or []) if o is not None else [])
+        pk = (
+            primary_keys.get(name)
+            or list(ref.attrs.get("primary_key") or [])
+            or (list(o.attrs.get("primary_key") or []) if o is not None else [])
+        )
         if o is None:
             out.tables_added.append(name)
             out.added.extend(_row_change(name, r, pk) for r in _records(n))
@@ -502,9 +547,20 @@ def diff(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame],
                 about = _describe(name, r, pk)
                 for c in common:
                     if before[c] != r[c]:
-                        out.changed.append(FieldChange(name, about["key"], c, before[c], r[c],
-                                                       about["label"], about["citekey"], about["locator"]))
+                        out.changed.append(
+                            FieldChange(
+                                name,
+                                about["key"],
+                                c,
+                                before[c],
+                                r[c],
+                                about["label"],
+                                about["citekey"],
+                                about["locator"],
+                            )
+                        )
         else:
+
             def whole(row: dict[str, str], common: list[str] = common) -> tuple:
                 return tuple(row[c] for c in common)
 
@@ -523,8 +579,9 @@ def diff(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame],
     return out
 
 
-def since_previous(root: Path, *, exclude: Iterable[str] = (RELEASES_RESOURCE,)
-                   ) -> tuple[Release | None, Changes | None]:
+def since_previous(
+    root: Path, *, exclude: Iterable[str] = (RELEASES_RESOURCE,)
+) -> tuple[Release | None, Changes | None]:
     """The previous release and the changes from its tag to the data on disk; ``(None, None)``
     for the first release. Raises ChangesError (with the fix) when the previous tag is missing."""
     prev = previous_release(root)
@@ -559,8 +616,11 @@ def summary_text(c: Changes) -> str:
     if c.empty:
         return "no row of the dataset was added, removed or changed"
     rows_changed = len({(f.table, f.key) for f in c.changed})
-    parts = [f"{_plural(len(c.added), 'row')} added", f"{_plural(len(c.removed), 'row')} removed",
-             f"{_plural(len(c.changed), 'value')} changed in {_plural(rows_changed, 'row')}"]
+    parts = [
+        f"{_plural(len(c.added), 'row')} added",
+        f"{_plural(len(c.removed), 'row')} removed",
+        f"{_plural(len(c.changed), 'value')} changed in {_plural(rows_changed, 'row')}",
+    ]
     return ", ".join(parts)
 
 
@@ -582,11 +642,20 @@ def changes_html(c: Changes, *, titles: Mapping[str, str] | None = None) -> str:
     counts = c.counts()
     counts = counts[(counts[["added", "removed", "values_changed"]] != 0).any(axis=1)].copy()
     counts["table"] = counts["table"].map(name)
-    out.append(_tables.table(
-        counts, ["table", "added", "removed", "rows_changed", "values_changed"],
-        {"table": "Table", "added": "Rows added", "removed": "Rows removed",
-         "rows_changed": "Rows with a changed value", "values_changed": "Values changed"},
-        caption="Changes per table").html)
+    out.append(
+        _tables.table(
+            counts,
+            ["table", "added", "removed", "rows_changed", "values_changed"],
+            {
+                "table": "Table",
+                "added": "Rows added",
+                "removed": "Rows removed",
+                "rows_changed": "Rows with a changed value",
+                "values_changed": "Values changed",
+            },
+            caption="Changes per table",
+        ).html
+    )
     notes = []
     for t in c.tables_added:
         notes.append(f"New table: {name(t)}.")
@@ -594,14 +663,20 @@ def changes_html(c: Changes, *, titles: Mapping[str, str] | None = None) -> str:
         notes.append(f"Table removed: {name(t)}.")
     for t, cols in c.columns_added.items():
         if cols:
-            notes.append(f"New column(s) in {name(t)}: {', '.join(cols)} "
-                         "(their values are not listed as changes).")
+            notes.append(
+                f"New column(s) in {name(t)}: {', '.join(cols)} (their values are not listed as changes)."
+            )
     for t, cols in c.columns_removed.items():
         if cols:
             notes.append(f"Column(s) removed from {name(t)}: {', '.join(cols)}.")
     out.extend(f"<p>{html.escape(n)}</p>" for n in notes)
-    labels = {"table": "Table", "key": "Row", "label": "What", "citekey": "Source",
-              "locator": "Where in the source"}
+    labels = {
+        "table": "Table",
+        "key": "Row",
+        "label": "What",
+        "citekey": "Source",
+        "locator": "Where in the source",
+    }
     for which, caption in (("added", "Rows added"), ("removed", "Rows removed")):
         df = c.rows_frame(which)
         if len(df):
@@ -612,30 +687,46 @@ def changes_html(c: Changes, *, titles: Mapping[str, str] | None = None) -> str:
         df["table"] = df["table"].map(name)
         df["change"] = [f"{_shown(o)} → {_shown(n)}" for o, n in zip(df["old"], df["new"], strict=True)]
         cols = ["table", "key", "column", "change", "citekey", "locator"]
-        out.append(_tables.table(
-            df, cols, {**labels, "column": "Column", "change": "Old → new"},
-            caption="Values changed (old → new)").html)
+        out.append(
+            _tables.table(
+                df,
+                cols,
+                {**labels, "column": "Column", "change": "Old → new"},
+                caption="Values changed (old → new)",
+            ).html
+        )
     return "\n".join(out)
 
 
-def contents_html(tables: Mapping[str, pd.DataFrame], *, titles: Mapping[str, str] | None = None,
-                  descriptions: Mapping[str, str] | None = None,
-                  exclude: Iterable[str] = (RELEASES_RESOURCE,)) -> str:
+def contents_html(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    titles: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    exclude: Iterable[str] = (RELEASES_RESOURCE,),
+) -> str:
     """What a release contains: one line per table with its row count (for the first release)."""
     from . import tables as _tables
 
     skip = set(exclude)
     titles, descriptions = dict(titles or {}), dict(descriptions or {})
-    rows = [{"table": titles.get(t, t), "rows": len(df), "what": descriptions.get(t, "")}
-            for t, df in tables.items() if t not in skip]
+    rows = [
+        {"table": titles.get(t, t), "rows": len(df), "what": descriptions.get(t, "")}
+        for t, df in tables.items()
+        if t not in skip
+    ]
     df = pd.DataFrame(rows, columns=["table", "rows", "what"])
-    return _tables.table(df, ["table", "rows", "what"],
-                         {"table": "Table", "rows": "Rows", "what": "What a row is"},
-                         caption="What the first release contains").html
+    return _tables.table(
+        df,
+        ["table", "rows", "what"],
+        {"table": "Table", "rows": "Rows", "what": "What a row is"},
+        caption="What the first release contains",
+    ).html
 
 
-def report_html(root: Path, dataset: Mapping[str, pd.DataFrame] | None = None,
-                package: dict | None = None) -> str:
+def report_html(
+    root: Path, dataset: Mapping[str, pd.DataFrame] | None = None, package: dict | None = None
+) -> str:
     """The "changes" section of the What's new page: for the first release, that it is the first
     and what it contains; otherwise the difference from the previous release's tag to the data
     being built, plus any change made since the latest release was tagged."""
@@ -652,21 +743,25 @@ def report_html(root: Path, dataset: Mapping[str, pd.DataFrame] | None = None,
     out: list[str] = []
     if prev is None:
         tables = dataset if dataset is not None else dataset_now(root)
-        out.append(f"<p>Version {html.escape(latest.version)} is the first release of the review: "
-                   "there is no earlier version to compare it with. Everything in the dataset is new; "
-                   "the table below counts what it contains.</p>")
+        out.append(
+            f"<p>Version {html.escape(latest.version)} is the first release of the review: "
+            "there is no earlier version to compare it with. Everything in the dataset is new; "
+            "the table below counts what it contains.</p>"
+        )
         out.append(contents_html(tables, titles=titles, descriptions=descriptions))
     else:
         out.append(
             f"<p>Compared with version {html.escape(prev.version)} (git tag "
             f"<code>{html.escape(prev.tag)}</code>, released {prev.date.isoformat()}), the data this "
-            f"site was built from have {html.escape(summary_text(c))}.</p>")
+            f"site was built from have {html.escape(summary_text(c))}.</p>"
+        )
         out.append(changes_html(c, titles=titles))
     later = unreleased(root)
     if later:
         out.append(
             f"<p>The data on this site have also changed since version {html.escape(latest.version)} "
             f"was tagged (<code>{html.escape(latest.tag)}</code>): {html.escape(summary_text(later))}. "
-            "These changes will be part of the next release.</p>")
+            "These changes will be part of the next release.</p>"
+        )
         out.append(changes_html(later, titles=titles))
     return '<div class="lr-changes">\n' + "\n".join(out) + "\n</div>"

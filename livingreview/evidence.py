@@ -17,8 +17,14 @@ import pandas as pd
 from livingreview.proportions import proportion_ci
 from livingreview.tables import HTMLTable, fmt_num, is_missing, table
 
-_UNIT_SUFFIX = {"percent": "%", "months": " months", "days": " days", "years": " years",
-                "ratio": "", "count": ""}
+_UNIT_SUFFIX = {
+    "percent": "%",
+    "months": " months",
+    "days": " days",
+    "years": " years",
+    "ratio": "",
+    "count": "",
+}
 
 
 def _get(row: Mapping[str, Any] | Any, key: str) -> Any:
@@ -43,8 +49,10 @@ def proportion_text(events: int, total: int, *, digits: int = 0, ci: bool = True
     pct = f"{fmt_num(100 * p.proportion, digits)}%"
     if not ci:
         return f"{events} of {total} ({pct})"
-    return (f"{events} of {total} ({pct}; 95% CI {fmt_num(100 * p.lower, digits)}% to "
-            f"{fmt_num(100 * p.upper, digits)}%)")
+    return (
+        f"{events} of {total} ({pct}; 95% CI {fmt_num(100 * p.lower, digits)}% to "
+        f"{fmt_num(100 * p.upper, digits)}%)"
+    )
 
 
 def flag_text(row: Mapping[str, Any] | Any) -> str:
@@ -70,7 +78,9 @@ def figure_text(row: Mapping[str, Any] | Any, *, digits: int | None = None, ci: 
     if est is None and events is not None:
         return f"{int(events)}" + flag_text(row)  # a count printed without its denominator
     if est is None:
-        raise ValueError(f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate")
+        raise ValueError(
+            f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate"
+        )
     if digits is None:
         digits = _digits(est)
     qualifier = _get(row, "estimate_qualifier") or ""
@@ -79,7 +89,8 @@ def figure_text(row: Mapping[str, Any] | Any, *, digits: int | None = None, ci: 
     lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
     if ci and lo is not None and hi is not None:
         level = _get(row, "ci_level") or 0.95
-        text += f" ({fmt_num(100 * float(level), 0)}% CI {fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit})"
+        interval = f"{fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit}"
+        text += f" ({fmt_num(100 * float(level), 0)}% CI {interval})"
     elif kind == "observed range" and lo_r is not None and hi_r is not None:
         text += f" (range {fmt_num(lo_r, _digits(lo_r))} to {fmt_num(hi_r, _digits(hi_r))}{unit})"
     return text + flag_text(row)
@@ -92,7 +103,9 @@ def _digits(x: Any) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
-def figure_or(row: Mapping[str, Any] | Any, default: str = "no number (see the source)", **kwargs: Any) -> str:
+def figure_or(
+    row: Mapping[str, Any] | Any, default: str = "no number (see the source)", **kwargs: Any
+) -> str:
     """:func:`figure_text`, or ``default`` for a row that states a fact without a number."""
     try:
         return figure_text(row, **kwargs)
@@ -112,12 +125,17 @@ def with_proportions(df: pd.DataFrame, *, events: str = "events", total: str = "
             values.append((100 * p.proportion, 100 * p.lower, 100 * p.upper))
     # Float64 like the dataset's own number columns, so the two can be combined without casts.
     out[["proportion", "ci_lower_exact", "ci_upper_exact"]] = pd.DataFrame(
-        values, index=out.index, dtype="float64").astype("Float64")
+        values, index=out.index, dtype="float64"
+    ).astype("Float64")
     return out
 
 
-def flags_table(rows: pd.DataFrame | Iterable[pd.DataFrame], *, id_column: str | None = None,
-                caption: str = "Figures on this page kept as printed, with what is wrong") -> HTMLTable | str:
+def flags_table(
+    rows: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    id_column: str | None = None,
+    caption: str = "Figures on this page kept as printed, with what is wrong",
+) -> HTMLTable | str:
     """The flagged figures a page uses, each with its note and where it stands in the source.
 
     Returns an empty string when nothing on the page is flagged.
@@ -131,11 +149,20 @@ def flags_table(rows: pd.DataFrame | Iterable[pd.DataFrame], *, id_column: str |
             # A study row's citekey is its own paper; its locator points into the documents
             # its figures were read in (source_citekey).
             read_in = r.get("source_citekey") if not is_missing(r.get("source_citekey")) else r["citekey"]
-            shown.append({"figure": r[key], "flag": r["flag"], "note": r.get("note"),
-                          "source": f"{read_in}: {r['locator']}"})
+            shown.append(
+                {
+                    "figure": r[key],
+                    "flag": r["flag"],
+                    "note": r.get("note"),
+                    "source": f"{read_in}: {r['locator']}",
+                }
+            )
     if not shown:
         return ""
-    return table(pd.DataFrame(shown).drop_duplicates(), columns=["figure", "flag", "note", "source"],
-                 labels={"figure": "Figure", "flag": "Flag", "note": "What is wrong",
-                         "source": "Where it stands"},
-                 caption=caption, css_class="lr-table lr-flags")
+    return table(
+        pd.DataFrame(shown).drop_duplicates(),
+        columns=["figure", "flag", "note", "source"],
+        labels={"figure": "Figure", "flag": "Flag", "note": "What is wrong", "source": "Where it stands"},
+        caption=caption,
+        css_class="lr-table lr-flags",
+    )

@@ -90,8 +90,10 @@ def _base(base_url: str | None) -> str | None:
         return None
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"base_url must be an absolute http(s) URL such as https://owner.github.io/repo/ "
-                         f"(got {base_url!r})")
+        raise ValueError(
+            f"base_url must be an absolute http(s) URL such as https://owner.github.io/repo/ "
+            f"(got {base_url!r})"
+        )
     return base_url if base_url.endswith("/") else base_url + "/"
 
 
@@ -122,8 +124,10 @@ def feed_xml(root: Path, base_url: str | None = None) -> bytes:
     feed = ET.Element(_a("feed"))
     ET.SubElement(feed, _a("id")).text = feed_id(name)
     ET.SubElement(feed, _a("title")).text = f"{title} — releases"
-    ET.SubElement(feed, _a("subtitle")).text = ("Each release of the living review: what changed in "
-                                                "the evidence, and when the evidence was last searched.")
+    ET.SubElement(feed, _a("subtitle")).text = (
+        "Each release of the living review: what changed in "
+        "the evidence, and when the evidence was last searched."
+    )
     ET.SubElement(feed, _a("updated")).text = _rfc3339(max(r.date for r in releases))
     ET.SubElement(ET.SubElement(feed, _a("author")), _a("name")).text = author
     ET.SubElement(feed, _a("link"), rel="self", type=MEDIA_TYPE, href=_href(base, FEED_FILE))
@@ -159,8 +163,10 @@ def write_feed(root: Path, outdir: Path, base_url: str | None = None) -> Path:
 def feed_links_html(href: str = FEED_FILE, title: str = "Releases (Atom feed)") -> str:
     """The ``<link rel="alternate">`` that lets browsers and feed readers discover the feed;
     ``href`` is the feed's address relative to the page (or absolute)."""
-    return (f'<link rel="alternate" type="{MEDIA_TYPE}" title="{html.escape(title, quote=True)}" '
-            f'href="{html.escape(href, quote=True)}" />')
+    return (
+        f'<link rel="alternate" type="{MEDIA_TYPE}" title="{html.escape(title, quote=True)}" '
+        f'href="{html.escape(href, quote=True)}" />'
+    )
 
 
 # -- Sphinx glue -------------------------------------------------------------------------------
@@ -175,8 +181,9 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
     write_feed(Path(app.srcdir), Path(app.outdir), getattr(app.config, "html_baseurl", "") or None)
 
 
-def on_page_context(app: Any, pagename: str, templatename: str, context: dict[str, Any],
-                    doctree: Any) -> None:
+def on_page_context(
+    app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     if not (Path(app.srcdir) / "data" / "datapackage.json").is_file():
         return
     pathto = context.get("pathto")

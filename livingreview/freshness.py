@@ -31,7 +31,9 @@ _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 # How a chapter reaches the dataset: `ds.outcomes`, `ds["outcomes"]`; anything that walks every
 # table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) depends on all of them.
 _NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
-_WHOLE = re.compile(r"\bds\s*\.\s*(?:tables|package|items|keys|values)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load")
+_WHOLE = re.compile(
+    r"\bds\s*\.\s*(?:tables|package|items|keys|values)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
+)
 _USES_DATA = re.compile(r"\bbook\.start\s*\(|\bdata\.load\s*\(")
 
 
@@ -102,13 +104,15 @@ def stamp(markdown: str, value: str) -> str:
     kernelspec["livingreview_inputs"] = value
     # One flow-style line padded with comment lines: the page keeps its line numbers, so
     # warnings still point at the right line of the file.
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=True,
-                           width=1_000_000).rstrip("\n")
+    front = yaml.safe_dump(
+        meta, sort_keys=False, allow_unicode=True, default_flow_style=True, width=1_000_000
+    ).rstrip("\n")
     padding = "#\n" * max(0, m.group(1).count("\n") - 1)
-    return f"---\n{front}\n{padding}---\n" + markdown[m.end():]
+    return f"---\n{front}\n{padding}---\n" + markdown[m.end() :]
 
 
 # -- Sphinx glue -------------------------------------------------------------------------------
+
 
 def _root(app: Any) -> Path:
     return Path(app.srcdir)

@@ -55,8 +55,10 @@ def assessed_on(source: Path) -> str | None:
 
 def banner_html(release: Any, assessed: str | None, whats_new_href: str | None) -> str:
     """The line at the top of every page: version, last search, and this page's assessment."""
-    parts = [f"Version {html.escape(str(release.version))} ({html.escape(str(release.date))})",
-             f"evidence searched up to {html.escape(str(release.search_date))}"]
+    parts = [
+        f"Version {html.escape(str(release.version))} ({html.escape(str(release.date))})",
+        f"evidence searched up to {html.escape(str(release.search_date))}",
+    ]
     if assessed:
         parts.append(f"this page assessed as up to date on {html.escape(assessed)}")
     if whats_new_href:
@@ -71,7 +73,9 @@ def write_downloads(root: Path, outdir: Path) -> list[Path]:
     package_path = root / "data" / "datapackage.json"
     package = json.loads(package_path.read_text(encoding="utf-8"))
     written = []
-    files = [package_path] + [root / "data" / r["path"] for r in package["resources"]] + [root / "references.bib"]
+    files = (
+        [package_path] + [root / "data" / r["path"] for r in package["resources"]] + [root / "references.bib"]
+    )
     for src in files:
         dest = target / src.name
         dest.write_bytes(src.read_bytes())
@@ -80,7 +84,9 @@ def write_downloads(root: Path, outdir: Path) -> list[Path]:
     # Fixed timestamps: the same data gives the same zip, build after build.
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for src in files[:-1]:
-            arcname = "datapackage.json" if src == package_path else src.relative_to(package_path.parent).as_posix()
+            arcname = (
+                "datapackage.json" if src == package_path else src.relative_to(package_path.parent).as_posix()
+            )
             info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, src.read_bytes())

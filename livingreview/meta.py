@@ -180,7 +180,11 @@ def _tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
         hi *= 2.0
         if hi > 1e12:  # pragma: no cover - would need absurd inputs
             raise RuntimeError("Paule-Mandel estimator: could not bracket the root")
-    return float(optimize.brentq(lambda t: _q_generalized(y, v, t) - target, 0.0, hi, xtol=_TOL, rtol=4 * np.finfo(float).eps))
+    return float(
+        optimize.brentq(
+            lambda t: _q_generalized(y, v, t) - target, 0.0, hi, xtol=_TOL, rtol=4 * np.finfo(float).eps
+        )
+    )
 
 
 def _score_info(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> tuple[float, float]:
@@ -227,7 +231,9 @@ def _tau2_likelihood(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
             return tau2
     # Fisher scoring should always converge here; fall back to a bounded direct search anyway.
     hi = 10.0 * max(1.0, float(np.var(y)))  # pragma: no cover
-    res = optimize.minimize_scalar(lambda t: _neg_loglik(y, v, t, reml), bounds=(0.0, hi), method="bounded", options={"xatol": 1e-12})  # pragma: no cover
+    res = optimize.minimize_scalar(
+        lambda t: _neg_loglik(y, v, t, reml), bounds=(0.0, hi), method="bounded", options={"xatol": 1e-12}
+    )  # pragma: no cover
     return float(res.x)  # pragma: no cover
 
 
@@ -482,7 +488,9 @@ def _posterior_sums(nodes, log_w, mu, inv_t2, x, n):
     return log_int, e1, e2 - e1**2 - info
 
 
-def _composite_gl(mode: float, tau: float, mu: float, inv_t2: float, x: float, n: float) -> tuple[float, float, float]:
+def _composite_gl(
+    mode: float, tau: float, mu: float, inv_t2: float, x: float, n: float
+) -> tuple[float, float, float]:
     """One study's integral by composite 16-point Gauss-Legendre over [mode - 10 tau, mode + 10 tau].
 
     The log-integrand is strongly concave (g'' <= -1/tau^2), so 10 tau from the mode it has dropped
@@ -592,7 +600,9 @@ def _numeric_hessian(f, point: np.ndarray, steps: np.ndarray) -> np.ndarray:
             ej = np.zeros(dim)
             ei[i] = steps[i]
             ej[j] = steps[j]
-            val = (f(point + ei + ej) - f(point + ei - ej) - f(point - ei + ej) + f(point - ei - ej)) / (4 * steps[i] * steps[j])
+            val = (f(point + ei + ej) - f(point + ei - ej) - f(point - ei + ej) + f(point - ei - ej)) / (
+                4 * steps[i] * steps[j]
+            )
             hess[i, j] = hess[j, i] = val
     return hess
 
@@ -620,7 +630,9 @@ def _fit_glmm(x: np.ndarray, n: np.ndarray) -> tuple[float, float, float, float]
         best = int(np.argmax(prof))
         while best == grid.size - 1:  # still rising at the top of the grid: extend it
             if grid[-1] > 100.0:
-                raise ValueError("GLMM: the between-study SD diverges (> 100 on the logit scale); the model does not fit")
+                raise ValueError(
+                    "GLMM: the between-study SD diverges (> 100 on the logit scale); the model does not fit"
+                )
             t = 2.0 * grid[-1]
             mu_guess, ll = _glmm_profile_mu(t, x, n, mus[-1])
             grid = np.append(grid, t)
@@ -631,7 +643,10 @@ def _fit_glmm(x: np.ndarray, n: np.ndarray) -> tuple[float, float, float, float]
         lo = grid[max(best - 1, 0)]
         hi = grid[min(best + 1, grid.size - 1)]
         res = optimize.minimize_scalar(
-            lambda t: -_glmm_profile_mu(t, x, n, mu_best)[1], bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+            lambda t: -_glmm_profile_mu(t, x, n, mu_best)[1],
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-10},
         )
         tau = float(res.x)
         mu, loglik = _glmm_profile_mu(tau, x, n, mu_best)
@@ -710,9 +725,11 @@ def meta_proportions(
     else:
         yi, vi = logit_escalc(x, n)
     studies = []
-    for xi, ni, y_i, v_i in zip(x, n, yi, vi):
+    for xi, ni, y_i, v_i in zip(x, n, yi, vi, strict=True):
         ci = proportion_ci(int(xi), int(ni), "exact", level)
-        studies.append(StudyProportion(int(xi), int(ni), ci.proportion, ci.lower, ci.upper, float(y_i), float(v_i)))
+        studies.append(
+            StudyProportion(int(xi), int(ni), ci.proportion, ci.lower, ci.upper, float(y_i), float(v_i))
+        )
 
     if method == "GLMM":
         # Heterogeneity statistics as metafor reports them for rma.glmm: from the PLO yi/vi.

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 # What a hand-typed statistic looks like. Names such as CD19, KMT2A, Interfant-06, MLL-10 or
 # "phase 2" do not match.
-_UNITS = (r"patients?|infants?|children|adults?|cases?|studies|trials?|participants?|subjects?|"
-          r"events?|relapses?|deaths?|responders?|months?|years?|weeks?|days?|cycles?|courses?")
+_UNITS = (
+    r"patients?|infants?|children|adults?|cases?|studies|trials?|participants?|subjects?|"
+    r"events?|relapses?|deaths?|responders?|months?|years?|weeks?|days?|cycles?|courses?"
+)
 PATTERNS: dict[str, re.Pattern[str]] = {
     "percentage": re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?\s*(?:%|per\s?cent\b)", re.I),
     "n of N": re.compile(r"\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b", re.I),
@@ -64,11 +66,18 @@ def prose_lines(markdown: str) -> list[tuple[int, str]]:
         if fence is None and m:
             fence = m.group(1)
             # A directive's body (admonition, note...) is prose; code cells and code blocks are not.
-            head = line.strip()[len(fence):].strip()
-            code = head == "" or head.startswith(("{code-cell}", "{code}", "{eval-rst}", "{raw}")) or \
-                not head.startswith("{")
+            head = line.strip()[len(fence) :].strip()
+            code = (
+                head == ""
+                or head.startswith(("{code-cell}", "{code}", "{eval-rst}", "{raw}"))
+                or not head.startswith("{")
+            )
             continue
-        if fence is not None and line.strip().startswith(fence[0] * len(fence)) and line.strip(fence[0]).strip() == "":
+        if (
+            fence is not None
+            and line.strip().startswith(fence[0] * len(fence))
+            and line.strip(fence[0]).strip() == ""
+        ):
             fence, code = None, False
             continue
         if fence is not None and (code or line.lstrip().startswith(":")):

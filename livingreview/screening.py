@@ -92,8 +92,18 @@ REASONS_BY_STAGE: dict[str, tuple[str, ...]] = {
 }
 REASONS: tuple[str, ...] = tuple(r for reasons in REASONS_BY_STAGE.values() for r in reasons)
 
-_COLUMNS = ("record_id", "citekey", "citation", "identified_via", "found_in", "reference_numbers",
-            "stage_reached", "decision", "reason", "note")
+_COLUMNS = (
+    "record_id",
+    "citekey",
+    "citation",
+    "identified_via",
+    "found_in",
+    "reference_numbers",
+    "stage_reached",
+    "decision",
+    "reason",
+    "note",
+)
 
 
 def split_keys(value: object) -> list[str]:
@@ -126,29 +136,38 @@ def prisma_counts(screening: pd.DataFrame) -> PrismaCounts:
     (``check_screening`` says which row)."""
     from .charts import PrismaCounts
 
-    missing = [c for c in ("identified_via", "found_in", "stage_reached", "decision", "reason")
-               if c not in screening.columns]
+    missing = [
+        c
+        for c in ("identified_via", "found_in", "stage_reached", "decision", "reason")
+        if c not in screening.columns
+    ]
     if missing:
         raise ValueError(f"prisma_counts: the screening log lacks column(s) {', '.join(missing)}")
     via, stage = _text(screening["identified_via"]), _text(screening["stage_reached"])
     decision, reason = _text(screening["decision"]), _text(screening["reason"])
-    for name, values, allowed in (("identified_via", via, IDENTIFIED_VIA), ("stage_reached", stage, STAGES),
-                                  ("decision", decision, DECISIONS)):
+    for name, values, allowed in (
+        ("identified_via", via, IDENTIFIED_VIA),
+        ("stage_reached", stage, STAGES),
+        ("decision", decision, DECISIONS),
+    ):
         bad = sorted(set(values) - set(allowed))
         if bad:
-            raise ValueError(f"prisma_counts: {name} value(s) {bad} not allowed; "
-                             f"allowed: {', '.join(allowed)}")
+            raise ValueError(
+                f"prisma_counts: {name} value(s) {bad} not allowed; allowed: {', '.join(allowed)}"
+            )
     records = len(screening)
     identifications = sum(
         max(1, len(split_keys(f))) if v == CITATION else 1
-        for v, f in zip(via, screening["found_in"], strict=True))
+        for v, f in zip(via, screening["found_in"], strict=True)
+    )
     assessed = stage == "assessed"
     excluded_after = reason[assessed & (decision == "excluded")]
     reports_excluded = {r: int(n) for r, n in excluded_after.value_counts(sort=False).items()}
     # reasons in the order of REASONS, unknown ones after
     rank = {r: i for i, r in enumerate(REASONS)}
-    reports_excluded = dict(sorted(reports_excluded.items(),
-                                   key=lambda kv: (rank.get(kv[0], len(REASONS)), kv[0])))
+    reports_excluded = dict(
+        sorted(reports_excluded.items(), key=lambda kv: (rank.get(kv[0], len(REASONS)), kv[0]))
+    )
     included = int((decision == "included").sum())
     screened_out = int((stage == "screened").sum())
     return PrismaCounts(
@@ -192,8 +211,9 @@ class _Csv:
 
 def _read(root: Path, descriptor: dict, name: str, default: str | None = None) -> _Csv | None:
     package_dir = (root / PACKAGE_FILE).parent
-    resource = next((r for r in descriptor.get("resources", [])
-                     if isinstance(r, dict) and r.get("name") == name), None)
+    resource = next(
+        (r for r in descriptor.get("resources", []) if isinstance(r, dict) and r.get("name") == name), None
+    )
     path = resource_path(resource, package_dir) if resource is not None else None
     if path is None and default is not None:
         path = root / default
@@ -243,15 +263,15 @@ def check_screening(root: Path | str) -> list[Problem]:
     # ---- what the rest of the project says
     bibliography = _bib.load_bibliography(root / BIB_FILE, BIB_FILE)
     studies = _read(root, descriptor, "studies")
-    study_keys: dict[str, list[str]] = {}     # citekey -> study_ids
-    study_lines: dict[str, int] = {}          # study_id -> line in studies.csv
+    study_keys: dict[str, list[str]] = {}  # citekey -> study_ids
+    study_lines: dict[str, int] = {}  # study_id -> line in studies.csv
     if studies is not None and {"study_id", "citekey"} <= set(studies.table.header):
         for line, cells in studies.rows():
             sid, key = cells.get("study_id"), cells.get("citekey")
             if sid and key:
                 study_keys.setdefault(key, []).append(sid)
                 study_lines.setdefault(sid, line)
-    figures: dict[str, str] = {}              # study_id -> "data/outcomes.csv:12" (first figure)
+    figures: dict[str, str] = {}  # study_id -> "data/outcomes.csv:12" (first figure)
     for name in FIGURE_TABLES:
         t = _read(root, descriptor, name)
         if t is None or "study_id" not in t.table.header:
@@ -264,26 +284,37 @@ def check_screening(root: Path | str) -> list[Problem]:
     def with_figures(key: str) -> list[str]:
         return [sid for sid in study_keys.get(key, []) if sid in figures]
 
-    founding = {cells["citekey"] for _, cells in rows
-                if cells.get("citekey") and cells.get("identified_via") == FOUNDING}
+    founding = {
+        cells["citekey"]
+        for _, cells in rows
+        if cells.get("citekey") and cells.get("identified_via") == FOUNDING
+    }
 
     # ---- row rules
     first_line: dict[str, int] = {}
-    unknown: set[str] = set()    # citekeys not in references.bib (one problem each, no cascade)
-    typo_for: set[str] = set()   # existing keys that an unknown citekey is probably a typo of
+    unknown: set[str] = set()  # citekeys not in references.bib (one problem each, no cascade)
+    typo_for: set[str] = set()  # existing keys that an unknown citekey is probably a typo of
     stage_problem = False
     for line, c in rows:
         key, via = c.get("citekey"), _in(c.get("identified_via"), IDENTIFIED_VIA)
         stage, decision = _in(c.get("stage_reached"), STAGES), _in(c.get("decision"), DECISIONS)
         reason = c.get("reason")
         if has["citekey"] and has["citation"] and not key and not c.get("citation"):
-            add(line, "citation", "a record needs its citekey (its key in references.bib) or, for a work "
-                                  "not in references.bib, its citation as the reference list prints it")
+            add(
+                line,
+                "citation",
+                "a record needs its citekey (its key in references.bib) or, for a work "
+                "not in references.bib, its citation as the reference list prints it",
+            )
         if key:
             if key in first_line:
-                add(line, "citekey", f"citekey {key!r} already has a record on line {first_line[key]}; "
-                                     "log each work once: merge the rows and list every citing document "
-                                     "in found_in ('; '-separated)")
+                add(
+                    line,
+                    "citekey",
+                    f"citekey {key!r} already has a record on line {first_line[key]}; "
+                    "log each work once: merge the rows and list every citing document "
+                    "in found_in ('; '-separated)",
+                )
             else:
                 first_line[key] = line
             if bibliography.found and key not in bibliography and key not in bibliography.broken:
@@ -298,63 +329,112 @@ def check_screening(root: Path | str) -> list[Problem]:
         if has["found_in"]:
             cited_by = split_keys(c.get("found_in"))
             if via == FOUNDING and cited_by:
-                add(line, "found_in", "a founding document is not found in a reference list: leave "
-                                      "found_in empty, or set identified_via to 'citation searching'")
+                add(
+                    line,
+                    "found_in",
+                    "a founding document is not found in a reference list: leave "
+                    "found_in empty, or set identified_via to 'citation searching'",
+                )
             elif via == CITATION and not cited_by:
-                add(line, "found_in", "say which founding document's reference list names this work: its "
-                                      "citekey, e.g. 'durer2019' (several joined by '; ')")
+                add(
+                    line,
+                    "found_in",
+                    "say which founding document's reference list names this work: its "
+                    "citekey, e.g. 'durer2019' (several joined by '; ')",
+                )
             for k in cited_by:
                 if k not in founding:
                     choices = ", ".join(sorted(founding)) or "none in this log"
                     hint = _bib.suggest(k, sorted(founding))
-                    add(line, "found_in", f"{k!r} is not the citekey of a founding document of this log"
-                                          + (f"; did you mean `{hint}`?" if hint and hint != k else "")
-                                          + f" (founding documents: {choices})")
+                    add(
+                        line,
+                        "found_in",
+                        f"{k!r} is not the citekey of a founding document of this log"
+                        + (f"; did you mean `{hint}`?" if hint and hint != k else "")
+                        + f" (founding documents: {choices})",
+                    )
         if has["reference_numbers"] and via == CITATION and not c.get("reference_numbers"):
-            add(line, "reference_numbers", "say under which number the citing reference list gives this "
-                                           "work, e.g. 'Durer ref 3' (several joined by '; ')")
+            add(
+                line,
+                "reference_numbers",
+                "say under which number the citing reference list gives this "
+                "work, e.g. 'Durer ref 3' (several joined by '; ')",
+            )
         # reason iff excluded, and a reason of the stage reached
         if has["reason"] and decision == "excluded" and not reason:
             allowed = REASONS_BY_STAGE.get(stage or "", REASONS)
-            add(line, "reason", "an excluded record needs a reason; allowed"
-                                + (f" at stage {stage!r}" if stage else "") + f": {'; '.join(allowed)}")
+            add(
+                line,
+                "reason",
+                "an excluded record needs a reason; allowed"
+                + (f" at stage {stage!r}" if stage else "")
+                + f": {'; '.join(allowed)}",
+            )
         elif has["reason"] and decision == "included" and reason:
-            add(line, "reason", f"an included record has no exclusion reason (got {reason!r}): empty the "
-                                "cell, or set decision to 'excluded'")
+            add(
+                line,
+                "reason",
+                f"an included record has no exclusion reason (got {reason!r}): empty the "
+                "cell, or set decision to 'excluded'",
+            )
         elif decision == "excluded" and stage and reason in REASONS and reason not in REASONS_BY_STAGE[stage]:
             where = next(s for s, rs in REASONS_BY_STAGE.items() if reason in rs)
             stage_problem = True
-            add(line, "reason", f"reason {reason!r} belongs to stage {where!r}, not {stage!r}: set "
-                                f"stage_reached to {where!r}, or use a reason of stage {stage!r}: "
-                                f"{'; '.join(REASONS_BY_STAGE[stage])}")
+            add(
+                line,
+                "reason",
+                f"reason {reason!r} belongs to stage {where!r}, not {stage!r}: set "
+                f"stage_reached to {where!r}, or use a reason of stage {stage!r}: "
+                f"{'; '.join(REASONS_BY_STAGE[stage])}",
+            )
         if decision == "included" and stage and stage != "assessed":
             stage_problem = True
-            add(line, "stage_reached", f"an included record must have been assessed for eligibility (got "
-                                       f"{stage!r}; the PRISMA boxes would not add up): set stage_reached "
-                                       "to 'assessed', or decision to 'excluded' with a reason")
+            add(
+                line,
+                "stage_reached",
+                f"an included record must have been assessed for eligibility (got "
+                f"{stage!r}; the PRISMA boxes would not add up): set stage_reached "
+                "to 'assessed', or decision to 'excluded' with a reason",
+            )
         # inclusion <-> figures in the dataset
         if decision == "included" and has["citekey"] and studies is not None:
             if not key:
-                add(line, "citekey", "an included record needs the references.bib key of its report, and "
-                                     "its study in data/studies.csv with that citekey")
+                add(
+                    line,
+                    "citekey",
+                    "an included record needs the references.bib key of its report, and "
+                    "its study in data/studies.csv with that citekey",
+                )
             elif key in unknown:
                 pass  # already one problem: the citekey is not in references.bib
             elif key not in study_keys:
-                add(line, "citekey", f"included record {key!r} is not a study in {studies.file} (no row "
-                                     f"has citekey {key!r}): add the study and its figures there, or "
-                                     "exclude the record with a reason")
+                add(
+                    line,
+                    "citekey",
+                    f"included record {key!r} is not a study in {studies.file} (no row "
+                    f"has citekey {key!r}): add the study and its figures there, or "
+                    "exclude the record with a reason",
+                )
             elif not with_figures(key):
                 ids = ", ".join(study_keys[key])
-                add(line, "decision", f"record {key!r} is included but none of its studies ({ids}) has a "
-                                      f"figure in {', '.join(f'data/{t}.csv' for t in FIGURE_TABLES)}; "
-                                      "included means contributing at least one figure: add the figures, "
-                                      f"or set decision to 'excluded' (at stage 'sought', reason "
-                                      f"{NOT_RETRIEVED!r}, when no founding document quotes a figure)")
+                add(
+                    line,
+                    "decision",
+                    f"record {key!r} is included but none of its studies ({ids}) has a "
+                    f"figure in {', '.join(f'data/{t}.csv' for t in FIGURE_TABLES)}; "
+                    "included means contributing at least one figure: add the figures, "
+                    f"or set decision to 'excluded' (at stage 'sought', reason "
+                    f"{NOT_RETRIEVED!r}, when no founding document quotes a figure)",
+                )
         if decision == "excluded" and key and with_figures(key):
             sid = with_figures(key)[0]
-            add(line, "decision", f"study {sid!r} (citekey {key!r}) has figures ({figures[sid]}) but its "
-                                  "record is excluded: include it (stage_reached 'assessed', decision "
-                                  "'included', no reason), or remove its figures")
+            add(
+                line,
+                "decision",
+                f"study {sid!r} (citekey {key!r}) has figures ({figures[sid]}) but its "
+                "record is excluded: include it (stage_reached 'assessed', decision "
+                "'included', no reason), or remove its figures",
+            )
 
     # ---- every study with figures has a record
     if has["citekey"]:
@@ -362,19 +442,30 @@ def check_screening(root: Path | str) -> list[Problem]:
             shown = [sid for sid in sids if sid in figures]
             if shown and key not in first_line and key not in typo_for:
                 sid = shown[0]
-                add(None, "citekey", f"study {sid!r} ({studies.file}:{study_lines[sid]}) has figures "
-                                     f"({figures[sid]}) but no record has its citekey {key!r}: add a row "
-                                     f"with citekey {key!r}, stage_reached 'assessed' and decision "
-                                     "'included'")
+                add(
+                    None,
+                    "citekey",
+                    f"study {sid!r} ({studies.file}:{study_lines[sid]}) has figures "
+                    f"({figures[sid]}) but no record has its citekey {key!r}: add a row "
+                    f"with citekey {key!r}, stage_reached 'assessed' and decision "
+                    "'included'",
+                )
 
     # ---- the PRISMA boxes (a safety net: row rules above name the row when they can)
     needed = ("identified_via", "found_in", "stage_reached", "decision", "reason")
     valid = all(has[c] for c in needed) and all(
-        _in(c.get("identified_via"), IDENTIFIED_VIA) and _in(c.get("stage_reached"), STAGES)
-        and _in(c.get("decision"), DECISIONS) for _, c in rows)
+        _in(c.get("identified_via"), IDENTIFIED_VIA)
+        and _in(c.get("stage_reached"), STAGES)
+        and _in(c.get("decision"), DECISIONS)
+        for _, c in rows
+    )
     if valid and not stage_problem:
         frame = pd.DataFrame([{k: c.get(k) for k in needed} for _, c in rows], columns=list(needed))
         for message in prisma_counts(frame).check():
-            add(None, None, f"the PRISMA 2020 boxes do not add up: {message}; correct stage_reached, "
-                            "decision or reason of the rows concerned")
+            add(
+                None,
+                None,
+                f"the PRISMA 2020 boxes do not add up: {message}; correct stage_reached, "
+                "decision or reason of the rows concerned",
+            )
     return problems

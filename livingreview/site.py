@@ -18,9 +18,17 @@ from livingreview.render import CHART_CLASS
 from livingreview.validate import Problem
 
 # Attributes through which a page makes the browser fetch something on load.
-_FETCHING = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
-             ("source", "src"), ("video", "src"), ("audio", "src"), ("embed", "src"),
-             ("object", "data")}
+_FETCHING = {
+    ("script", "src"),
+    ("link", "href"),
+    ("img", "src"),
+    ("iframe", "src"),
+    ("source", "src"),
+    ("video", "src"),
+    ("audio", "src"),
+    ("embed", "src"),
+    ("object", "data"),
+}
 _LINK_RELS_FETCHED = {"stylesheet", "preload", "modulepreload", "icon", "prefetch", "manifest"}
 _EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
@@ -102,13 +110,24 @@ def check_site(root: Path, html_dir: Path | None = None) -> list[Problem]:
         scan = _PageScan()
         scan.feed(page.read_text(encoding="utf-8"))
         if scan.text_chars < 200:
-            problems.append(Problem(rel, None, None, f"page is nearly empty ({scan.text_chars} characters of text)"))
+            problems.append(
+                Problem(rel, None, None, f"page is nearly empty ({scan.text_chars} characters of text)")
+            )
         for ext in scan.external:
             problems.append(Problem(rel, None, None, f"loads from another origin: {ext}"))
-        source = next((root / f"{doc}{ext}" for ext in (".md", ".ipynb") if (root / f"{doc}{ext}").exists()), None)
+        source = next(
+            (root / f"{doc}{ext}" for ext in (".md", ".ipynb") if (root / f"{doc}{ext}").exists()), None
+        )
         want = expected_charts(source) if source and source.suffix == ".md" else 0
         if len(scan.specs) < want:
-            problems.append(Problem(rel, None, None, f"{len(scan.specs)} chart(s) on the page; its front matter declares {want}"))
+            problems.append(
+                Problem(
+                    rel,
+                    None,
+                    None,
+                    f"{len(scan.specs)} chart(s) on the page; its front matter declares {want}",
+                )
+            )
         for i, spec in enumerate(scan.specs, 1):
             try:
                 schema = json.loads(spec).get("$schema", "")
@@ -117,8 +136,19 @@ def check_site(root: Path, html_dir: Path | None = None) -> list[Problem]:
                 continue
             if "vega-lite" not in schema:
                 problems.append(Problem(rel, None, None, f"chart {i}: not a Vega-Lite spec"))
-        if scan.specs and 'src="_static/livingreview/vega-bundle.js' not in page.read_text(encoding="utf-8").replace("../", ""):
-            problems.append(Problem(rel, None, None, "page has charts but does not load the site's Vega bundle"))
+        if scan.specs and 'src="_static/livingreview/vega-bundle.js' not in page.read_text(
+            encoding="utf-8"
+        ).replace("../", ""):
+            problems.append(
+                Problem(rel, None, None, "page has charts but does not load the site's Vega bundle")
+            )
     if not (html_dir / "_static" / "livingreview" / "vega-bundle.js").exists():
-        problems.append(Problem(str(html_dir.relative_to(root) if html_dir.is_relative_to(root) else html_dir), None, None, "the Vega bundle is missing from _static/livingreview/"))
+        problems.append(
+            Problem(
+                str(html_dir.relative_to(root) if html_dir.is_relative_to(root) else html_dir),
+                None,
+                None,
+                "the Vega bundle is missing from _static/livingreview/",
+            )
+        )
     return problems

@@ -1,6 +1,7 @@
 """Kaplan-Meier estimation from individual (or reconstructed individual) time-to-event data.
 
-The numbers follow R's survival package (``survfit``, ``summary.survfit``, ``print.survfit``) so they can be checked against its published test outputs (tests/test_survival.py).
+The numbers follow R's survival package (``survfit``, ``summary.survfit``, ``print.survfit``) so
+they can be checked against its published test outputs (tests/test_survival.py).
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def _validate(time, event) -> tuple[np.ndarray, np.ndarray]:
     return t, e.astype(int)
 
 
-def _confidence_band(surv: np.ndarray, se_log: np.ndarray, conf_type: str, z: float) -> tuple[np.ndarray, np.ndarray]:
+def _confidence_band(
+    surv: np.ndarray, se_log: np.ndarray, conf_type: str, z: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise bounds as R's survfit_confint (logse=TRUE). Where S = 0 the bounds are NaN."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "log":

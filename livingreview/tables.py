@@ -82,8 +82,7 @@ def fmt_pct(p: Any, digits: int = 0, *, na: str = NA_TEXT) -> str:
     return f"{fmt_num(float(p) * 100, digits)}%"
 
 
-def fmt_ci(lo: Any, hi: Any, digits: int = 0, *, brackets: str = "[]", sep: str = ", ",
-           na: str = "") -> str:
+def fmt_ci(lo: Any, hi: Any, digits: int = 0, *, brackets: str = "[]", sep: str = ", ", na: str = "") -> str:
     """Format a confidence interval: ``fmt_ci(51, 85) == '[51, 85]'``; ``na`` if a bound is missing."""
     if is_missing(lo) or is_missing(hi):
         return na
@@ -91,8 +90,7 @@ def fmt_ci(lo: Any, hi: Any, digits: int = 0, *, brackets: str = "[]", sep: str 
     return f"{open_}{fmt_num(lo, digits)}{sep}{fmt_num(hi, digits)}{close}"
 
 
-def fmt_estimate(est: Any, lo: Any = None, hi: Any = None, digits: int = 0, *,
-                 na: str = NA_TEXT) -> str:
+def fmt_estimate(est: Any, lo: Any = None, hi: Any = None, digits: int = 0, *, na: str = NA_TEXT) -> str:
     """``'70 [51, 85]'``; just ``'70'`` when the interval is missing; ``na`` when the estimate is."""
     if is_missing(est):
         return na
@@ -100,8 +98,16 @@ def fmt_estimate(est: Any, lo: Any = None, hi: Any = None, digits: int = 0, *,
     return f"{fmt_num(est, digits)} {ci}" if ci else fmt_num(est, digits)
 
 
-def fmt_estimate_prose(est: Any, lo: Any = None, hi: Any = None, digits: int = 0, *,
-                       unit: str = "%", level: int = 95, na: str = NA_TEXT) -> str:
+def fmt_estimate_prose(
+    est: Any,
+    lo: Any = None,
+    hi: Any = None,
+    digits: int = 0,
+    *,
+    unit: str = "%",
+    level: int = 95,
+    na: str = NA_TEXT,
+) -> str:
     """For running text: ``'81.6% (95% CI 60.8% to 92.0%)'``; no interval part when it is missing."""
     if is_missing(est):
         return na
@@ -163,9 +169,15 @@ def _class_attr(*classes: str) -> str:
     return _esc(_CLASS_RE.sub("", names))
 
 
-def _render_table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]], *,
-                  css_class: str, raw_cells: frozenset[tuple[int, int]] = frozenset(),
-                  row_header: bool = True) -> HTMLTable:
+def _render_table(
+    caption: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    css_class: str,
+    raw_cells: frozenset[tuple[int, int]] = frozenset(),
+    row_header: bool = True,
+) -> HTMLTable:
     """Build the table. Cells are escaped except the (row, col) pairs in ``raw_cells``, which
     the caller has built from escaped parts itself."""
     # The wrapper scrolls a wide table inside its own box instead of widening the page.
@@ -310,8 +322,7 @@ class SoFRow:
         est = f"{fmt_num(self.estimate, self.digits)}{u}"
         if is_missing(self.lower) or is_missing(self.upper):
             return est
-        return (f"{est} ({fmt_num(self.lower, self.digits)}{u} to "
-                f"{fmt_num(self.upper, self.digits)}{u})")
+        return f"{est} ({fmt_num(self.lower, self.digits)}{u} to {fmt_num(self.upper, self.digits)}{u})"
 
     def participants_text(self) -> str:
         p = "NR" if is_missing(self.participants) else fmt_num(self.participants)
@@ -354,6 +365,5 @@ def summary_of_findings(
             f'<span aria-hidden="true">{_esc(symbols)}</span> {_esc(key.capitalize())}</span>'
         )
         raw.add((i, 3))
-        body.append([r.outcome, r.effect_text(), r.participants_text(), certainty_html,
-                     r.comments])
+        body.append([r.outcome, r.effect_text(), r.participants_text(), certainty_html, r.comments])
     return _render_table(caption, headers, body, css_class=css_class, raw_cells=frozenset(raw))

@@ -36,7 +36,6 @@ from functools import cached_property
 from pathlib import Path
 
 from . import bib as _bib
-from .prose import find_hand_typed
 from .data import (
     PACKAGE_FILE,
     CsvTable,
@@ -56,6 +55,7 @@ from .data import (
     resource_path,
     resource_schema,
 )
+from .prose import find_hand_typed
 
 __all__ = ["Problem", "check_project", "check_data", "main"]
 
@@ -64,11 +64,35 @@ CHAPTERS_DIR = "chapters"
 
 # Structural problems we detect ourselves from the raw CSV (with exact editor line numbers).
 _SKIP_FRICTIONLESS = [
-    "blank-row", "missing-cell", "extra-cell", "missing-label", "extra-label", "duplicate-label",
-    "blank-label", "incorrect-label", "blank-header", "encoding-error",
+    "blank-row",
+    "missing-cell",
+    "extra-cell",
+    "missing-label",
+    "extra-label",
+    "duplicate-label",
+    "blank-label",
+    "incorrect-label",
+    "blank-header",
+    "encoding-error",
 ]
-FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array", "date", "time", "datetime",
-               "year", "yearmonth", "duration", "geopoint", "geojson", "any", "list")
+FIELD_TYPES = (
+    "string",
+    "number",
+    "integer",
+    "boolean",
+    "object",
+    "array",
+    "date",
+    "time",
+    "datetime",
+    "year",
+    "yearmonth",
+    "duration",
+    "geopoint",
+    "geojson",
+    "any",
+    "list",
+)
 PERCENT_TOLERANCE = 0.5
 PROPORTION_TOLERANCE = 0.005
 
@@ -139,7 +163,8 @@ def _did_you_mean(word: str, choices) -> str:
 def _unknown_citekey(key: str, bibliography: _bib.Bibliography) -> str:
     hint = _did_you_mean(key, bibliography.keys)
     return f"unknown citekey {key!r} (not in {BIB_FILE})" + (
-        hint or f"; add an entry with this key to {BIB_FILE}, or correct the key")
+        hint or f"; add an entry with this key to {BIB_FILE}, or correct the key"
+    )
 
 
 def _number(v: str | None) -> float | None:
@@ -180,38 +205,59 @@ def _load_tables(run: _Run) -> dict | None:
             continue
         listed.add(path.resolve())
         shown = rel(path, root)
-        t = _Table(name, shown, schema, fields={f["name"]: f for f in field_list(schema)},
-                   nulls=missing_values(schema))
+        t = _Table(
+            name,
+            shown,
+            schema,
+            fields={f["name"]: f for f in field_list(schema)},
+            nulls=missing_values(schema),
+        )
         run.tables.append(t)
         for fld in t.fields.values():
             ftype = fld.get("type", "string")
             if ftype not in FIELD_TYPES:
-                run.add(PACKAGE_FILE, None, None,
-                        f"resource {name!r}, field {fld['name']!r}: type {ftype!r} is not a Table Schema "
-                        f"type; allowed: {', '.join(FIELD_TYPES)}")
+                run.add(
+                    PACKAGE_FILE,
+                    None,
+                    None,
+                    f"resource {name!r}, field {fld['name']!r}: type {ftype!r} is not a Table Schema "
+                    f"type; allowed: {', '.join(FIELD_TYPES)}",
+                )
         # foreign keys that point nowhere (Frictionless reports these confusingly or per row)
         for fk in foreign_keys(schema):
             target = fk["resource"] or name
             if target not in names:
-                run.add(PACKAGE_FILE, None, None,
-                        f"resource {name!r}: foreign key {fk['fields']} refers to unknown resource "
-                        f"{target!r}")
+                run.add(
+                    PACKAGE_FILE,
+                    None,
+                    None,
+                    f"resource {name!r}: foreign key {fk['fields']} refers to unknown resource {target!r}",
+                )
                 continue
-            target_res = next(r for r in descriptor["resources"]
-                              if isinstance(r, dict) and r.get("name") == target)
+            target_res = next(
+                r for r in descriptor["resources"] if isinstance(r, dict) and r.get("name") == target
+            )
             try:
                 target_fields = {f["name"] for f in field_list(resource_schema(target_res, package_dir))}
             except (OSError, ValueError):
                 continue
             for f in fk["ref_fields"]:
                 if f not in target_fields:
-                    run.add(PACKAGE_FILE, None, None,
-                            f"resource {name!r}: foreign key refers to field {f!r}, which resource "
-                            f"{target!r} does not have")
+                    run.add(
+                        PACKAGE_FILE,
+                        None,
+                        None,
+                        f"resource {name!r}: foreign key refers to field {f!r}, which resource "
+                        f"{target!r} does not have",
+                    )
             for f in fk["fields"]:
                 if f not in t.fields:
-                    run.add(PACKAGE_FILE, None, None,
-                            f"resource {name!r}: foreign key uses field {f!r}, which is not in its schema")
+                    run.add(
+                        PACKAGE_FILE,
+                        None,
+                        None,
+                        f"resource {name!r}: foreign key uses field {f!r}, which is not in its schema",
+                    )
         if not is_csv(resource, path):
             continue
         if not path.exists():
@@ -221,8 +267,13 @@ def _load_tables(run: _Run) -> dict | None:
             t.table = read_csv_records(path, **csv_options(resource, path))
         except UnicodeDecodeError as exc:
             line = exc.object[: exc.start].count(b"\n") + 1
-            run.add(shown, line, None, f"not valid {csv_options(resource, path)['encoding']}: "
-                                       f"byte {exc.object[exc.start:exc.start + 1]!r} cannot be decoded")
+            run.add(
+                shown,
+                line,
+                None,
+                f"not valid {csv_options(resource, path)['encoding']}: "
+                f"byte {exc.object[exc.start : exc.start + 1]!r} cannot be decoded",
+            )
         except (csv.Error, LookupError, OSError) as exc:
             run.add(shown, None, None, f"cannot read CSV: {exc}")
     # CSV files in data/ that the package does not describe
@@ -245,29 +296,48 @@ def _check_structure(run: _Run, t: _Table) -> None:
             run.add(t.file, 1, label, f"column {label!r} appears more than once in the header")
         elif t.fields and label not in t.fields:
             hint = _did_you_mean(label, [f for f in t.fields if f not in header]) or (
-                "; delete the column, or describe it in the schema first")
-            run.add(t.file, 1, label, f"column {label!r} is not in the schema of resource {t.name!r} "
-                                      f"in {PACKAGE_FILE}{hint}")
+                "; delete the column, or describe it in the schema first"
+            )
+            run.add(
+                t.file,
+                1,
+                label,
+                f"column {label!r} is not in the schema of resource {t.name!r} in {PACKAGE_FILE}{hint}",
+            )
         seen.add(label)
     for name, fld in t.fields.items():
         if name not in header:
             req = " (required)" if (fld.get("constraints") or {}).get("required") else ""
-            run.add(t.file, 1, name, f"missing column {name!r}{req}; the schema in {PACKAGE_FILE} lists it: "
-                                     f"add {name} to the header on line 1 and a cell for it in every row")
+            run.add(
+                t.file,
+                1,
+                name,
+                f"missing column {name!r}{req}; the schema in {PACKAGE_FILE} lists it: "
+                f"add {name} to the header on line 1 and a cell for it in every row",
+            )
     width = len(header)
     for record, line in zip(t.table.records, t.table.lines, strict=True):
         if is_blank(record):
             run.add(t.file, line, None, "blank row; delete it")
         elif len(record) < width:
             t.ragged.add(line)
-            missing = ", ".join(header[len(record):])
-            run.add(t.file, line, None, f"row has {len(record)} cells but the header has {width} "
-                                        f"(missing: {missing})")
+            missing = ", ".join(header[len(record) :])
+            run.add(
+                t.file,
+                line,
+                None,
+                f"row has {len(record)} cells but the header has {width} (missing: {missing})",
+            )
         elif len(record) > width:
             t.ragged.add(line)
-            run.add(t.file, line, None, f"row has {len(record)} cells but the header has {width}; "
-                                        "is a comma inside a value not quoted? A value that contains a "
-                                        'comma must be put in double quotes: "Abstract, Table 2"')
+            run.add(
+                t.file,
+                line,
+                None,
+                f"row has {len(record)} cells but the header has {width}; "
+                "is a comma inside a value not quoted? A value that contains a "
+                'comma must be put in double quotes: "Abstract, Table 2"',
+            )
 
 
 def _frictionless(run: _Run, descriptor: dict) -> None:
@@ -296,8 +366,11 @@ def _frictionless(run: _Run, descriptor: dict) -> None:
                 norm = foreign_keys({"foreignKeys": [fk]})[0]
                 target = norm["resource"] or res.get("name")
                 tfields = by_name[target].fields if target in by_name else {}
-                if (target in names_ok and all(f in fields for f in norm["fields"])
-                        and all(f in tfields for f in norm["ref_fields"])):
+                if (
+                    target in names_ok
+                    and all(f in fields for f in norm["fields"])
+                    and all(f in tfields for f in norm["ref_fields"])
+                ):
                     good_fks.append(fk)
             if good_fks:
                 schema["foreignKeys"] = good_fks
@@ -375,7 +448,8 @@ def _type_message(cell, fld: dict) -> str:
     ftype = fld.get("type", "string")
     if ftype == "boolean":
         allowed = list(fld.get("trueValues", ["true", "True", "TRUE", "1"])) + list(
-            fld.get("falseValues", ["false", "False", "FALSE", "0"]))
+            fld.get("falseValues", ["false", "False", "FALSE", "0"])
+        )
         return f"value {cell!r} is not a boolean; allowed: {_quoted_list(allowed)}"
     fmt = fld.get("format", "default")
     hint = _TYPE_HINTS.get(ftype, f"expected type {ftype}")
@@ -445,8 +519,10 @@ def _pattern_message(cell, pattern: str) -> str:
     if words:
         caps = "" if "capital letters" in words else ", no capitals"
         several = f"; join several with {joined}" if seps else ""
-        return (f"value {text!r} does not match the pattern {pattern!r}: use only {words} "
-                f"(no spaces{caps}){several}")
+        return (
+            f"value {text!r} does not match the pattern {pattern!r}: use only {words} "
+            f"(no spaces{caps}){several}"
+        )
     return f"value {text!r} does not match the pattern {pattern!r}"
 
 
@@ -456,12 +532,15 @@ def _constraint_message(note: str, cell, fld: dict) -> tuple[str, str] | None:
     name = m.group(1) if m else ""
     c = fld.get("constraints") or {}
     if name == "required":
-        return name, ("required value is missing; this cell must be filled in (what it holds: the column's "
-                      f"description in {PACKAGE_FILE}, or the book's Data dictionary page)")
+        return name, (
+            "required value is missing; this cell must be filled in (what it holds: the column's "
+            f"description in {PACKAGE_FILE}, or the book's Data dictionary page)"
+        )
     if name == "enum":
         allowed = c.get("enum", [])
         return name, f"value {cell!r} not allowed; allowed: {_quoted_list(allowed)}" + _did_you_mean(
-            str(cell), allowed).replace("`", "'")
+            str(cell), allowed
+        ).replace("`", "'")
     if name == "minimum":
         return name, f"value {cell} is below the minimum {c.get('minimum')}"
     if name == "maximum":
@@ -484,8 +563,11 @@ def _translate_task(run: _Run, t: _Table, errors, by_name: dict[str, _Table]) ->
     pk = primary_key(t.schema)
     errors = list(errors)
     # rows where a single-field primary key already got a unique/required error
-    covered = {(e.row_number, e.field_name) for e in errors
-               if e.type in ("unique-error", "constraint-error") and getattr(e, "field_name", None)}
+    covered = {
+        (e.row_number, e.field_name)
+        for e in errors
+        if e.type in ("unique-error", "constraint-error") and getattr(e, "field_name", None)
+    }
     for e in errors:
         etype = e.type
         pos = getattr(e, "row_number", None)
@@ -516,18 +598,27 @@ def _translate_task(run: _Run, t: _Table, errors, by_name: dict[str, _Table]) ->
             if all(v is None for v in values):
                 if is_blank(record) or any((pos, f) in covered for f in pk):
                     continue
-                run.add(t.file, line, pk[0] if len(pk) == 1 else None,
-                        f"primary key {', '.join(pk)} is empty")
+                run.add(
+                    t.file, line, pk[0] if len(pk) == 1 else None, f"primary key {', '.join(pk)} is empty"
+                )
                 continue
             other = _other_line(e.note, table)
             also = f" (also on row {other})" if other else ""
             if len(pk) == 1:
-                run.add(t.file, line, pk[0],
-                        f"duplicate {pk[0]} {values[0]!r}{also}; the primary key must be unique")
+                run.add(
+                    t.file,
+                    line,
+                    pk[0],
+                    f"duplicate {pk[0]} {values[0]!r}{also}; the primary key must be unique",
+                )
             else:
                 shown = ", ".join(repr(v) for v in values)
-                run.add(t.file, line, None,
-                        f"duplicate primary key ({', '.join(pk)}) = ({shown}){also}; it must be unique")
+                run.add(
+                    t.file,
+                    line,
+                    None,
+                    f"duplicate primary key ({', '.join(pk)}) = ({shown}){also}; it must be unique",
+                )
         elif etype == "foreign-key":
             d = e.to_descriptor()
             fields = d.get("fieldNames") or []
@@ -545,11 +636,25 @@ def _translate_task(run: _Run, t: _Table, errors, by_name: dict[str, _Table]) ->
                 hint = hint or f"; add its row to {ref_file} first, or correct the value"
                 run.add(t.file, line, fields[0], f"{fields[0]} {cells[0]!r} not found in {where}{hint}")
             else:
-                run.add(t.file, line, None,
-                        f"({', '.join(fields)}) = ({', '.join(repr(c) for c in cells)}) not found in "
-                        f"{ref_file} ({', '.join(ref_fields)})")
-        elif etype in ("scheme-error", "source-error", "format-error", "resource-error", "hash-count",
-                       "byte-count", "compression-error", "dialect-error", "schema-error", "field-error"):
+                run.add(
+                    t.file,
+                    line,
+                    None,
+                    f"({', '.join(fields)}) = ({', '.join(repr(c) for c in cells)}) not found in "
+                    f"{ref_file} ({', '.join(ref_fields)})",
+                )
+        elif etype in (
+            "scheme-error",
+            "source-error",
+            "format-error",
+            "resource-error",
+            "hash-count",
+            "byte-count",
+            "compression-error",
+            "dialect-error",
+            "schema-error",
+            "field-error",
+        ):
             run.add(t.file, None, None, f"{e.title.lower()}: {e.note}")
         else:
             run.add(t.file, line, fname, e.note or e.message)
@@ -616,8 +721,10 @@ class _RowCheck:
 
     def locator_and_flag(self) -> None:
         if "locator" in self.cols and self.val("locator") is None:
-            self.add("locator", "locator is empty; say where the figure stands in the source "
-                                "(table, figure or section)")
+            self.add(
+                "locator",
+                "locator is empty; say where the figure stands in the source (table, figure or section)",
+            )
         flag = self.val("flag")
         if flag is not None and "note" in self.cols and self.val("note") is None:
             self.add("note", f"flag {flag!r} is set but note is empty; say what is wrong")
@@ -690,9 +797,13 @@ def _check_chapters(run: _Run, bibliography: _bib.Bibliography) -> int:
             continue
         # No statistic typed by hand: every number a reader sees comes from the dataset.
         for hit in find_hand_typed(text):
-            run.add(shown, hit.line, "prose",
-                    f"hand-typed statistic {hit.text!r} ({hit.kind}); compute it in a code cell and "
-                    "show it with book.glue(...) and {glue:text}`name`")
+            run.add(
+                shown,
+                hit.line,
+                "prose",
+                f"hand-typed statistic {hit.text!r} ({hit.kind}); compute it in a code cell and "
+                "show it with book.glue(...) and {glue:text}`name`",
+            )
         if not bibliography.found:
             continue
         for line, key in _bib.cited_keys_in_markdown(text):
@@ -754,8 +865,9 @@ def check_data(root: Path | str | None = None) -> list[Problem]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m livingreview check [--root DIR]``: print problems to stderr, return 0 or 1."""
-    parser = argparse.ArgumentParser(prog="livingreview check",
-                                     description="Check data, bibliography and chapter citations.")
+    parser = argparse.ArgumentParser(
+        prog="livingreview check", description="Check data, bibliography and chapter citations."
+    )
     parser.add_argument("--root", type=Path, default=None, help="project root (default: this repository)")
     args = parser.parse_args(argv)
     run = _run(args.root, full=True)
@@ -766,8 +878,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{_plural(len(run.problems), 'problem')} in {_plural(files, 'file')}", file=sys.stderr)
         return 1
     tables = sum(1 for t in run.tables if t.table is not None)
-    print(f"check: OK — {_plural(tables, 'table')}, {_plural(run.rows, 'row')}, "
-          f"{_plural(run.references, 'reference')}")
+    print(
+        f"check: OK — {_plural(tables, 'table')}, {_plural(run.rows, 'row')}, "
+        f"{_plural(run.references, 'reference')}"
+    )
     return 0
 
 

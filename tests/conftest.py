@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """Build the real book strictly (cached execution) and return its HTML folder."""
-    proc = subprocess.run([sys.executable, "-m", "livingreview", "build"], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "livingreview", "build"], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, f"the book did not build:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     return ROOT / "_build" / "html"

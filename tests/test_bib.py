@@ -99,14 +99,15 @@ def test_missing_comma_between_fields_is_caught():
 
 
 def test_unclosed_brace_before_the_next_entry():
-    text = ("@article{open2020,\n  author = {A},\n  title = {Unclosed,\n  journal = {J},\n"
-            "  year = {2020}\n}\n\n" + GOOD)
+    text = (
+        "@article{open2020,\n  author = {A},\n  title = {Unclosed,\n  journal = {J},\n"
+        "  year = {2020}\n}\n\n" + GOOD
+    )
     found = problems(text)
     assert len(found) == 1
     assert found[0].startswith("references.bib:1: malformed @article{open2020: Unexpected block start")
     assert found[0].endswith("a brace or quote is probably not closed before the next entry")
     assert parse_bibliography(text).keys == ("alpha2020",)  # the parser recovers at the next '@'
-
 
 
 def test_missing_closing_brace_at_end_of_file():
@@ -134,8 +135,10 @@ def test_keys_differing_only_in_case_are_duplicates_for_bibtex():
 
 
 def test_duplicate_field():
-    text = ("@misc{gamma2022,\n  title = {T},\n  url = {https://example.org},\n"
-            "  year = {2022},\n  year = {2023}\n}\n")
+    text = (
+        "@misc{gamma2022,\n  title = {T},\n  url = {https://example.org},\n"
+        "  year = {2022},\n  year = {2023}\n}\n"
+    )
     bib = parse_bibliography(text)
     assert [str(p) for p in bib.problems] == [
         "references.bib:1: year: entry 'gamma2022' has field year more than once; keep one"
@@ -169,21 +172,29 @@ def test_biblatex_alternatives_are_accepted():
 @pytest.mark.parametrize(
     "entry, expected",
     [
-        ("@misc{m1, year = {2020}, url = {https://example.org}}",
-         "references.bib:1: author: @misc 'm1' is missing required field 'author' (or 'title')"
-         + ADD.format("author")),
+        (
+            "@misc{m1, year = {2020}, url = {https://example.org}}",
+            "references.bib:1: author: @misc 'm1' is missing required field 'author' (or 'title')"
+            + ADD.format("author"),
+        ),
         # A preprint page may give no date: a @misc needs a way to find it, never an invented year.
-        ("@misc{m2, author = {A}}",
-         "references.bib:1: url: @misc 'm2' is missing required field 'url' (or 'howpublished' or 'doi')"
-         + ADD.format("url")),
+        (
+            "@misc{m2, author = {A}}",
+            "references.bib:1: url: @misc 'm2' is missing required field 'url' (or 'howpublished' or 'doi')"
+            + ADD.format("url"),
+        ),
         ("@misc{m3, title = {T}, url = {https://example.org}}", None),
         ("@unpublished{u1, title = {T}, year = {2020}}", None),
-        ("@inproceedings{c1, author = {A}, title = {T}, year = {2020}}",
-         "references.bib:1: booktitle: @inproceedings 'c1' is missing required field 'booktitle'"
-         + ADD.format("booktitle")),
-        ("@book{b1, editor = {E}, title = {T}, year = {2020}}",
-         "references.bib:1: publisher: @book 'b1' is missing required field 'publisher'"
-         + ADD.format("publisher")),
+        (
+            "@inproceedings{c1, author = {A}, title = {T}, year = {2020}}",
+            "references.bib:1: booktitle: @inproceedings 'c1' is missing required field 'booktitle'"
+            + ADD.format("booktitle"),
+        ),
+        (
+            "@book{b1, editor = {E}, title = {T}, year = {2020}}",
+            "references.bib:1: publisher: @book 'b1' is missing required field 'publisher'"
+            + ADD.format("publisher"),
+        ),
     ],
 )
 def test_required_fields_per_entry_type(entry, expected):
@@ -214,9 +225,12 @@ def test_year_must_be_four_digits():
 
 
 def test_all_bib_problems_reported_together():
-    text = (GOOD.replace("  journal = {Journal of Fixtures},\n", "")          # line 1: missing journal
-            + "\n" + GOOD                                                     # line 8: duplicate key
-            + "\n@misc{x2020, title = {T}, year = {2020}, doi = {nope}}\n")   # line 16: bad doi
+    text = (
+        GOOD.replace("  journal = {Journal of Fixtures},\n", "")  # line 1: missing journal
+        + "\n"
+        + GOOD  # line 8: duplicate key
+        + "\n@misc{x2020, title = {T}, year = {2020}, doi = {nope}}\n"
+    )  # line 16: bad doi
     found = parse_bibliography(text).problems
     assert [(p.row, p.column) for p in found] == [(1, "journal"), (8, "key"), (16, "doi")]
 
@@ -232,8 +246,15 @@ def test_cite_roles_and_line_numbers():
         "Foot {footcite}`g2019` {footcite:t}`h2018` and {cite:year}`i2017`.\n"
     )
     assert cited_keys_in_markdown(text) == [
-        (2, "a2020"), (2, "b2021"), (2, "c2022"), (3, "d2023"), (3, "e2024"), (3, "f2025"),
-        (4, "g2019"), (4, "h2018"), (4, "i2017"),
+        (2, "a2020"),
+        (2, "b2021"),
+        (2, "c2022"),
+        (3, "d2023"),
+        (3, "e2024"),
+        (3, "f2025"),
+        (4, "g2019"),
+        (4, "h2018"),
+        (4, "i2017"),
     ]
 
 
@@ -266,14 +287,7 @@ def test_code_and_comments_are_skipped_but_directive_bodies_are_scanned():
 
 
 def test_nested_directive_fences():
-    text = (
-        "````{tab-set}\n"
-        "```{tab-item} One\n"
-        "{cite}`nested`\n"
-        "```\n"
-        "````\n"
-        "{cite}`outside`\n"
-    )
+    text = "````{tab-set}\n```{tab-item} One\n{cite}`nested`\n```\n````\n{cite}`outside`\n"
     assert cited_keys_in_markdown(text) == [(3, "nested"), (6, "outside")]
 
 

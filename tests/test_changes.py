@@ -22,18 +22,44 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = {
     "name": "fake-review",
     "resources": [
-        {"name": "studies", "path": "studies.csv", "format": "csv", "title": "Studies",
-         "schema": {"fields": [{"name": n, "type": "string"} for n in
-                               ("study_id", "citekey", "short_name", "n", "locator")],
-                    "primaryKey": ["study_id"]}},
-        {"name": "outcomes", "path": "outcomes.csv", "format": "csv", "title": "Outcomes",
-         "schema": {"fields": [{"name": n, "type": "string"} for n in
-                               ("outcome_id", "study_id", "citekey", "estimate", "locator")],
-                    "primaryKey": "outcome_id"}},
-        {"name": "releases", "path": "releases.csv", "format": "csv",
-         "schema": {"fields": [{"name": n, "type": "string"} for n in
-                               ("version", "date", "search_date", "tag", "summary", "scope_note")],
-                    "primaryKey": ["version"]}},
+        {
+            "name": "studies",
+            "path": "studies.csv",
+            "format": "csv",
+            "title": "Studies",
+            "schema": {
+                "fields": [
+                    {"name": n, "type": "string"}
+                    for n in ("study_id", "citekey", "short_name", "n", "locator")
+                ],
+                "primaryKey": ["study_id"],
+            },
+        },
+        {
+            "name": "outcomes",
+            "path": "outcomes.csv",
+            "format": "csv",
+            "title": "Outcomes",
+            "schema": {
+                "fields": [
+                    {"name": n, "type": "string"}
+                    for n in ("outcome_id", "study_id", "citekey", "estimate", "locator")
+                ],
+                "primaryKey": "outcome_id",
+            },
+        },
+        {
+            "name": "releases",
+            "path": "releases.csv",
+            "format": "csv",
+            "schema": {
+                "fields": [
+                    {"name": n, "type": "string"}
+                    for n in ("version", "date", "search_date", "tag", "summary", "scope_note")
+                ],
+                "primaryKey": ["version"],
+            },
+        },
     ],
 }
 STUDIES = """\
@@ -50,18 +76,27 @@ RELEASE_HEADER = "version,date,search_date,tag,summary,scope_note\n"
 RELEASE_1 = "1.0.0,2001-01-01,2001-01-01,v1.0.0,Fake first release.,\n"
 RELEASE_2 = "1.1.0,2001-02-01,2001-01-31,v1.1.0,Fake second release.,\n"
 
-GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                   env={**os.environ, **GIT_ENV})
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
 
 
-def write(repo: Path, studies: str = STUDIES, outcomes: str = OUTCOMES,
-          releases: str = RELEASE_HEADER + RELEASE_1, package: dict = PACKAGE) -> None:
+def write(
+    repo: Path,
+    studies: str = STUDIES,
+    outcomes: str = OUTCOMES,
+    releases: str = RELEASE_HEADER + RELEASE_1,
+    package: dict = PACKAGE,
+) -> None:
     data = repo / "data"
     data.mkdir(parents=True, exist_ok=True)
     (data / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
@@ -89,8 +124,9 @@ def edit(repo: Path, releases: str = RELEASE_HEADER + RELEASE_1 + RELEASE_2) -> 
         repo,
         studies=STUDIES.replace("fakeb,fake2002,Fake study B,20,Table 2\n", "")
         + "fakec,fake2003,Fake study C,30,Abstract\n",
-        outcomes=OUTCOMES.replace("fakea-os,fakea,fake2001,40,", "fakea-os,fakea,fake2001,45,")
-        .replace('fakeb-os,fakeb,fake2002,55,"Results, para 2"\n', ""),
+        outcomes=OUTCOMES.replace("fakea-os,fakea,fake2001,40,", "fakea-os,fakea,fake2001,45,").replace(
+            'fakeb-os,fakeb,fake2002,55,"Results, para 2"\n', ""
+        ),
         releases=releases,
     )
 
@@ -102,12 +138,17 @@ def test_diff_reports_exactly_the_edits_with_locators(repo: Path) -> None:
     c = changes.diff(old, new, exclude=["releases"])
 
     assert [(r.table, r.key, r.label, r.citekey, r.locator) for r in c.added] == [
-        ("studies", "fakec", "Fake study C", "fake2003", "Abstract")]
+        ("studies", "fakec", "Fake study C", "fake2003", "Abstract")
+    ]
     assert [(r.table, r.key, r.citekey, r.locator) for r in c.removed] == [
         ("studies", "fakeb", "fake2002", "Table 2"),
-        ("outcomes", "fakeb-os", "fake2002", "Results, para 2")]
-    assert c.changed == [FieldChange("outcomes", "fakea-os", "estimate", "40", "45",
-                                     label="", citekey="fake2001", locator="Figure 1")]
+        ("outcomes", "fakeb-os", "fake2002", "Results, para 2"),
+    ]
+    assert c.changed == [
+        FieldChange(
+            "outcomes", "fakea-os", "estimate", "40", "45", label="", citekey="fake2001", locator="Figure 1"
+        )
+    ]
     assert c.added[0].get("n") == "30"
     assert not c.tables_added and not c.tables_removed
     counts = c.counts().set_index("table")
@@ -140,10 +181,21 @@ def test_no_change_is_empty_and_values_are_compared_as_written(repo: Path) -> No
 def test_new_table_and_new_column_are_reported_once(repo: Path) -> None:
     package = json.loads(json.dumps(PACKAGE))
     package["resources"][0]["schema"]["fields"].append({"name": "flag", "type": "string"})
-    package["resources"].append({"name": "screening", "path": "screening.csv", "format": "csv",
-                                 "schema": {"fields": [{"name": "record_id"}], "primaryKey": "record_id"}})
-    write(repo, studies=STUDIES.replace("locator\n", "locator,flag\n").replace("Table 1\n", "Table 1,\n")
-          .replace("Table 2\n", "Table 2,unclear\n"), package=package)
+    package["resources"].append(
+        {
+            "name": "screening",
+            "path": "screening.csv",
+            "format": "csv",
+            "schema": {"fields": [{"name": "record_id"}], "primaryKey": "record_id"},
+        }
+    )
+    write(
+        repo,
+        studies=STUDIES.replace("locator\n", "locator,flag\n")
+        .replace("Table 1\n", "Table 1,\n")
+        .replace("Table 2\n", "Table 2,unclear\n"),
+        package=package,
+    )
     (repo / "data" / "screening.csv").write_text("record_id\nfake-r1\n", encoding="utf-8")
     c = changes.diff(changes.dataset_at("refs/tags/v1.0.0", repo), changes.dataset_now(repo))
     assert c.tables_added == ["screening"]
@@ -232,8 +284,11 @@ def test_report_html_first_release_and_later(repo: Path) -> None:
 
 
 def test_report_escapes_values(repo: Path) -> None:
-    write(repo, outcomes=OUTCOMES.replace("Figure 1", "Figure <script>1</script> & more"),
-          releases=RELEASE_HEADER + RELEASE_1 + RELEASE_2)
+    write(
+        repo,
+        outcomes=OUTCOMES.replace("Figure 1", "Figure <script>1</script> & more"),
+        releases=RELEASE_HEADER + RELEASE_1 + RELEASE_2,
+    )
     out = changes.report_html(repo)
     assert "<script>" not in out
     assert "Figure &lt;script&gt;1&lt;/script&gt; &amp; more" in out
@@ -247,15 +302,18 @@ def test_unreleased_changes_after_the_latest_tag(repo: Path) -> None:
     assert "will be part of the next release" in changes.report_html(repo)
 
 
-@pytest.mark.parametrize("row, message", [
-    ("1.0,2001-01-01,2001-01-01,v1.0,x,\n", "not a semantic version"),
-    ("1.0.0,2001-01-01,2001-01-01,1.0.0,x,\n", "should be 'v1.0.0'"),
-    ("1.0.0,01/01/2001,2001-01-01,v1.0.0,x,\n", "not a date"),
-    ("1.0.0,2001-01-01,2001-02-01,v1.0.0,x,\n", "after the release date"),
-    (RELEASE_1 + "1.1.0,2000-12-01,2000-12-01,v1.1.0,x,\n", "before version 1.0.0"),
-    (RELEASE_1 + RELEASE_1, "already listed on line 2"),
-    ("", "no release listed"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("1.0,2001-01-01,2001-01-01,v1.0,x,\n", "not a semantic version"),
+        ("1.0.0,2001-01-01,2001-01-01,1.0.0,x,\n", "should be 'v1.0.0'"),
+        ("1.0.0,01/01/2001,2001-01-01,v1.0.0,x,\n", "not a date"),
+        ("1.0.0,2001-01-01,2001-02-01,v1.0.0,x,\n", "after the release date"),
+        (RELEASE_1 + "1.1.0,2000-12-01,2000-12-01,v1.1.0,x,\n", "before version 1.0.0"),
+        (RELEASE_1 + RELEASE_1, "already listed on line 2"),
+        ("", "no release listed"),
+    ],
+)
 def test_update_log_problems(tmp_path: Path, row: str, message: str) -> None:
     write(tmp_path, releases=RELEASE_HEADER + row)
     with pytest.raises(ChangesError, match=message) as err:
@@ -264,8 +322,12 @@ def test_update_log_problems(tmp_path: Path, row: str, message: str) -> None:
 
 
 def test_releases_sorted_by_version_not_by_file_order(tmp_path: Path) -> None:
-    write(tmp_path, releases=RELEASE_HEADER + RELEASE_2 + RELEASE_1.replace("1.0.0", "1.0.10")
-          .replace("v1.0.0", "v1.0.10"))
+    write(
+        tmp_path,
+        releases=RELEASE_HEADER
+        + RELEASE_2
+        + RELEASE_1.replace("1.0.0", "1.0.10").replace("v1.0.0", "v1.0.10"),
+    )
     assert [r.version for r in changes.read_releases(tmp_path)] == ["1.0.10", "1.1.0"]
 
 

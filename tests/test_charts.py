@@ -124,8 +124,12 @@ def check_common(spec: dict, svg: str, title: str) -> None:
     sizes = font_sizes(spec)
     assert sizes and min(sizes) >= 11, sizes
     cfg = spec["config"]
-    for part, key in [("axis", "labelFontSize"), ("axis", "titleFontSize"),
-                      ("legend", "labelFontSize"), ("legend", "titleFontSize")]:
+    for part, key in [
+        ("axis", "labelFontSize"),
+        ("axis", "titleFontSize"),
+        ("legend", "labelFontSize"),
+        ("legend", "titleFontSize"),
+    ]:
         assert cfg[part][key] >= 11
     no_schema = {k: v for k, v in spec.items() if k != "$schema"}
     dumped = json.dumps(no_schema)
@@ -143,75 +147,109 @@ def svg_width(svg: str) -> float:
 
 @pytest.fixture
 def forest_df() -> pd.DataFrame:
-    return pd.DataFrame({
-        "label": ["Study A", "Study B", "Study C", "Study D", "Study E"],
-        "estimate": [40.0, 55.0, 62.0, 30.0, 75.0],
-        "ci_lower": [20.0, 41.0, 35.0, 12.0, 60.0],
-        "ci_upper": [61.0, 68.0, 84.0, 54.0, 86.0],
-        "n": [12, 60, 9, 15, 40],
-        "arm": ["Group 1", "Group 1", "Group 2", "Group 2", "Group 2"],
-    })
+    return pd.DataFrame(
+        {
+            "label": ["Study A", "Study B", "Study C", "Study D", "Study E"],
+            "estimate": [40.0, 55.0, 62.0, 30.0, 75.0],
+            "ci_lower": [20.0, 41.0, 35.0, 12.0, 60.0],
+            "ci_upper": [61.0, 68.0, 84.0, 54.0, 86.0],
+            "n": [12, 60, 9, 15, 40],
+            "arm": ["Group 1", "Group 1", "Group 2", "Group 2", "Group 2"],
+        }
+    )
 
 
-POOLED = ch.PooledRow(estimate=52.0, lower=40.0, upper=64.0, pi_lower=22.0, pi_upper=80.0,
-                      n=136, label="Pooled (random effects)")
+POOLED = ch.PooledRow(
+    estimate=52.0,
+    lower=40.0,
+    upper=64.0,
+    pi_lower=22.0,
+    pi_upper=80.0,
+    n=136,
+    label="Pooled (random effects)",
+)
 
 
 @pytest.fixture
 def km_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    curve = pd.DataFrame({
-        "time": [0, 2, 4, 5, 8, 12, 18, 24, 0, 3, 6, 9, 14, 24],
-        "survival": [1, .9, .8, .8, .7, .6, .6, .5, 1, .85, .7, .55, .45, .45],
-        "ci_lower": [1, .75, .62, .62, .5, .4, .4, .3, 1, .7, .5, .35, .25, .25],
-        "ci_upper": [1, .97, .92, .92, .85, .78, .78, .7, 1, .95, .85, .72, .65, .65],
-        "censored": [0, 0, 0, 1, 0, 0, 2, 3, 0, 0, 1, 0, 0, 4],
-        "arm": ["Arm X"] * 8 + ["Arm Y"] * 6,
-    })
-    at_risk = pd.DataFrame({
-        "time": [0, 6, 12, 18, 24] * 2,
-        "n_at_risk": [10, 8, 6, 5, 3, 12, 8, 6, 5, 4],
-        "arm": ["Arm X"] * 5 + ["Arm Y"] * 5,
-    })
+    curve = pd.DataFrame(
+        {
+            "time": [0, 2, 4, 5, 8, 12, 18, 24, 0, 3, 6, 9, 14, 24],
+            "survival": [1, 0.9, 0.8, 0.8, 0.7, 0.6, 0.6, 0.5, 1, 0.85, 0.7, 0.55, 0.45, 0.45],
+            "ci_lower": [1, 0.75, 0.62, 0.62, 0.5, 0.4, 0.4, 0.3, 1, 0.7, 0.5, 0.35, 0.25, 0.25],
+            "ci_upper": [1, 0.97, 0.92, 0.92, 0.85, 0.78, 0.78, 0.7, 1, 0.95, 0.85, 0.72, 0.65, 0.65],
+            "censored": [0, 0, 0, 1, 0, 0, 2, 3, 0, 0, 1, 0, 0, 4],
+            "arm": ["Arm X"] * 8 + ["Arm Y"] * 6,
+        }
+    )
+    at_risk = pd.DataFrame(
+        {
+            "time": [0, 6, 12, 18, 24] * 2,
+            "n_at_risk": [10, 8, 6, 5, 3, 12, 8, 6, 5, 4],
+            "arm": ["Arm X"] * 5 + ["Arm Y"] * 5,
+        }
+    )
     return curve, at_risk
 
 
 @pytest.fixture
 def mrd_df() -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": ["P01", "P02", "P03", "P04", "P05", "P06"],
-        "mrd_pre": [2e-2, 5e-3, 1e-1, 8e-4, 3e-2, 1e-3],
-        "mrd_post": [1e-4, 1e-4, 2e-2, 1e-4, 6e-4, 2e-3],
-        "mrd_post_qualifier": ["<", "<", "", "<", None, ""],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": ["P01", "P02", "P03", "P04", "P05", "P06"],
+            "mrd_pre": [2e-2, 5e-3, 1e-1, 8e-4, 3e-2, 1e-3],
+            "mrd_post": [1e-4, 1e-4, 2e-2, 1e-4, 6e-4, 2e-3],
+            "mrd_post_qualifier": ["<", "<", "", "<", None, ""],
+        }
+    )
 
 
 @pytest.fixture
 def swim_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    spans = pd.DataFrame({
-        "patient_id": ["P01", "P01", "P02", "P03", "P03", "P04"],
-        "start": [0, 3, 0, 0, 2, 0],
-        "end": [3, 9, 5, 2, 14, 7],
-        "therapy": ["Induction", "Agent Q", "Agent Q", "Induction", "Agent Q", "Induction"],
-        "ongoing": [False, True, False, False, True, False],
-    })
-    events = pd.DataFrame({
-        "patient_id": ["P01", "P01", "P02", "P02", "P03", "P03", "P04", "P04"],
-        "time": [0, 10, 4, 6, 6, 15, 5, 7],
-        "event": ["Therapy", "Last follow-up", "Relapse", "Death", "HSCT", "Last follow-up",
-                  "Lineage switch", "Death"],
-    })
+    spans = pd.DataFrame(
+        {
+            "patient_id": ["P01", "P01", "P02", "P03", "P03", "P04"],
+            "start": [0, 3, 0, 0, 2, 0],
+            "end": [3, 9, 5, 2, 14, 7],
+            "therapy": ["Induction", "Agent Q", "Agent Q", "Induction", "Agent Q", "Induction"],
+            "ongoing": [False, True, False, False, True, False],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "patient_id": ["P01", "P01", "P02", "P02", "P03", "P03", "P04", "P04"],
+            "time": [0, 10, 4, 6, 6, 15, 5, 7],
+            "event": [
+                "Therapy",
+                "Last follow-up",
+                "Relapse",
+                "Death",
+                "HSCT",
+                "Last follow-up",
+                "Lineage switch",
+                "Death",
+            ],
+        }
+    )
     return events, spans
 
 
 def prisma_counts(**overrides) -> ch.PrismaCounts:
     base = dict(
-        databases=120, registers=14, other_methods=0,
-        duplicates_removed=30, automation_ineligible=4, other_removed=0,
-        records_screened=100, records_excluded=70,
-        reports_sought=30, reports_not_retrieved=2,
+        databases=120,
+        registers=14,
+        other_methods=0,
+        duplicates_removed=30,
+        automation_ineligible=4,
+        other_removed=0,
+        records_screened=100,
+        records_excluded=70,
+        reports_sought=30,
+        reports_not_retrieved=2,
         reports_assessed=28,
         reports_excluded={"Wrong population": 10, "Wrong intervention": 6, "No outcome data": 4},
-        studies_included=6, reports_included=8,
+        studies_included=6,
+        reports_included=8,
     )
     base.update(overrides)
     return ch.PrismaCounts(**base)
@@ -219,25 +257,24 @@ def prisma_counts(**overrides) -> ch.PrismaCounts:
 
 @pytest.fixture
 def evidence_df() -> pd.DataFrame:
-    return pd.DataFrame({
-        "study": ["S1", "S2", "S3", "S4", "S5", "S6", "S7"],
-        "intervention": ["Agent Q", "Agent Q", "Agent R", "Agent R", "Agent Q", "Agent S", "Agent R"],
-        "population": ["Group 1", "Group 1", "Group 1", "Group 2", "Group 2", "Group 2", "Group 1"],
-        "n": [10, 25, 4, 30, 8, 2, 12],
-        "design": ["Trial", "Case series", "Case series", "Trial", "Case series",
-                   "Case series", "Trial"],
-    })
+    return pd.DataFrame(
+        {
+            "study": ["S1", "S2", "S3", "S4", "S5", "S6", "S7"],
+            "intervention": ["Agent Q", "Agent Q", "Agent R", "Agent R", "Agent Q", "Agent S", "Agent R"],
+            "population": ["Group 1", "Group 1", "Group 1", "Group 2", "Group 2", "Group 2", "Group 1"],
+            "n": [10, 25, 4, 30, 8, 2, 12],
+            "design": ["Trial", "Case series", "Case series", "Trial", "Case series", "Case series", "Trial"],
+        }
+    )
 
 
 @pytest.fixture
 def ae_df() -> pd.DataFrame:
     rows = []
     for study, total in (("Study A", 20), ("Study B", 30)):
-        for ev, counts in (("Event alpha", (3, 2, 1)), ("Event beta", (5, 1, 0)),
-                           ("Event gamma", (1, 1, 2))):
+        for ev, counts in (("Event alpha", (3, 2, 1)), ("Event beta", (5, 1, 0)), ("Event gamma", (1, 1, 2))):
             for grade, k in zip(("1–2", "3", "4"), counts, strict=True):
-                rows.append({"study": study, "event": ev, "grade": grade, "patients": k,
-                             "total": total})
+                rows.append({"study": study, "event": ev, "grade": grade, "patients": k, "total": total})
     return pd.DataFrame(rows)
 
 
@@ -250,10 +287,13 @@ def rob_df() -> pd.DataFrame:
         "Study D": ["Low", "Some concerns", "Some concerns", "Low", "Some concerns"],
     }
     doms = ["Selection", "Ascertainment", "Causality", "Reporting", "Overall"]
-    return pd.DataFrame([
-        {"study": s, "domain": d, "judgement": j, "n": 10 * (i + 1)}
-        for i, (s, js) in enumerate(judg.items()) for d, j in zip(doms, js, strict=True)
-    ])
+    return pd.DataFrame(
+        [
+            {"study": s, "domain": d, "judgement": j, "n": 10 * (i + 1)}
+            for i, (s, js) in enumerate(judg.items())
+            for d, j in zip(doms, js, strict=True)
+        ]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,8 +309,16 @@ def test_forest_pooled(forest_df, validator):
     assert count_marks(svg, "forest_ci") == 5
     assert count_marks(svg, "forest_pi") == 1
     assert count_marks(svg, "forest_pooled") == 1
-    for text in ("Study A", "Study E", "Pooled (random effects)", "52 [40, 64]",
-                 "Prediction interval", "[22, 80]", "40 [20, 61]", "136"):
+    for text in (
+        "Study A",
+        "Study E",
+        "Pooled (random effects)",
+        "52 [40, 64]",
+        "Prediction interval",
+        "[22, 80]",
+        "40 [20, 61]",
+        "136",
+    ):
         assert svg_has_text(svg, text), text
     # the diamond is a polygon whose corners are the CI bounds and the estimate
     diamond = [rows for rows in inline_datasets(spec) if rows and "y2" in rows[0]]
@@ -286,20 +334,35 @@ def test_forest_group_and_columns(forest_df, validator):
     assert svg_has_text(svg, "Group 1") and svg_has_text(svg, "Group 2")
     assert count_marks(svg, "forest_points") == 5
     # (c) only drawn columns are embedded; unused columns/rows do not change the spec
-    allowed = {"row", "label", "est", "lo", "hi", "est_text", "n_text", "w", "group", "text",
-               "ref"}
+    allowed = {"row", "label", "est", "lo", "hi", "est_text", "n_text", "w", "group", "text", "ref"}
     assert inline_columns(spec) <= allowed
     bigger = forest_df.assign(notes="unused text " * 20, extra=range(5))
     assert ch.forest(bigger, group="arm", title="Grouped forest").to_dict() == spec
 
 
 def test_forest_log_ratio(validator):
-    df = pd.DataFrame({"study": ["Study A", "Study B", "Study C"],
-                       "rr": [0.5, 1.2, 0.8], "lo": [0.2, 0.7, 0.5], "hi": [1.25, 2.1, 1.3],
-                       "size": [20, 50, 35]})
-    chart = ch.forest(df, label="study", estimate="rr", lower="lo", upper="hi", n="size",
-                      log_x=True, ref_line=1, x_title="Risk ratio",
-                      pooled=ch.PooledRow(0.8, 0.6, 1.07), title="Ratios")
+    df = pd.DataFrame(
+        {
+            "study": ["Study A", "Study B", "Study C"],
+            "rr": [0.5, 1.2, 0.8],
+            "lo": [0.2, 0.7, 0.5],
+            "hi": [1.25, 2.1, 1.3],
+            "size": [20, 50, 35],
+        }
+    )
+    chart = ch.forest(
+        df,
+        label="study",
+        estimate="rr",
+        lower="lo",
+        upper="hi",
+        n="size",
+        log_x=True,
+        ref_line=1,
+        x_title="Risk ratio",
+        pooled=ch.PooledRow(0.8, 0.6, 1.07),
+        title="Ratios",
+    )
     spec, svg = render(chart, "forest_log", validator)
     check_common(spec, svg, "Ratios")
     assert '"type": "log"' in json.dumps(spec)
@@ -308,8 +371,15 @@ def test_forest_log_ratio(validator):
 
 
 def test_forest_missing_values(validator):
-    df = pd.DataFrame({"label": ["Study A", "Study B"], "estimate": [30.0, None],
-                       "ci_lower": [10.0, None], "ci_upper": [50.0, None], "n": [10, None]})
+    df = pd.DataFrame(
+        {
+            "label": ["Study A", "Study B"],
+            "estimate": [30.0, None],
+            "ci_lower": [10.0, None],
+            "ci_upper": [50.0, None],
+            "n": [10, None],
+        }
+    )
     spec, svg = render(ch.forest(df, title="Gaps"), "forest_gaps", validator)
     assert count_marks(svg, "forest_points") == 1
     assert svg_has_text(svg, "NR")
@@ -337,8 +407,7 @@ def test_forest_errors(forest_df):
 
 def test_kaplan_meier_strata(km_frames, validator):
     curve, at_risk = km_frames
-    chart = ch.kaplan_meier(curve, at_risk, strata="arm", time_title="Time (months)",
-                            title="KM test")
+    chart = ch.kaplan_meier(curve, at_risk, strata="arm", time_title="Time (months)", title="KM test")
     assert isinstance(chart, alt.VConcatChart)
     spec, svg = render(chart, "km_strata", validator)
     check_common(spec, svg, "KM test")
@@ -350,8 +419,7 @@ def test_kaplan_meier_strata(km_frames, validator):
     assert svg_has_text(svg, "Number at risk") and svg_has_text(svg, "Arm Y")
     assert inline_columns(spec) <= {"time", "surv", "lo", "hi", "strata", "n_text"}
     more = curve.assign(junk="x" * 50)
-    assert ch.kaplan_meier(more, at_risk.assign(j=1), strata="arm",
-                           title="KM test").to_dict() == spec
+    assert ch.kaplan_meier(more, at_risk.assign(j=1), strata="arm", title="KM test").to_dict() == spec
 
 
 def test_kaplan_meier_single_no_ci(km_frames, validator):
@@ -394,23 +462,26 @@ def test_mrd_before_after(mrd_df, validator):
     assert count_marks(svg, "mrd_threshold") == 1
     assert svg_has_text(svg, "Threshold 5×10⁻⁴")
     assert svg_has_text(svg, "10⁻⁴")
-    assert inline_columns(spec) <= {"patient", "phase", "value", "below", "status",
-                                    "value_text", "text"}
-    assert ch.mrd_before_after(mrd_df.assign(other=1), threshold=5e-4,
-                               title="MRD test").to_dict() == spec
+    assert inline_columns(spec) <= {"patient", "phase", "value", "below", "status", "value_text", "text"}
+    assert ch.mrd_before_after(mrd_df.assign(other=1), threshold=5e-4, title="MRD test").to_dict() == spec
 
 
 def test_mrd_percent_no_threshold(mrd_df, validator):
     pct = mrd_df.assign(mrd_pre=mrd_df["mrd_pre"] * 100, mrd_post=mrd_df["mrd_post"] * 100)
-    spec, svg = render(ch.mrd_before_after(pct, unit="percent", title="MRD %"), "mrd_percent",
-                       validator)
+    spec, svg = render(ch.mrd_before_after(pct, unit="percent", title="MRD %"), "mrd_percent", validator)
     check_common(spec, svg, "MRD %")
     assert svg_has_text(svg, "0.01%")
 
 
 def test_mrd_waterfall(mrd_df, validator):
-    df = pd.concat([mrd_df, pd.DataFrame({"patient_id": ["P07"], "mrd_pre": [1e-2],
-                                          "mrd_post": [None], "mrd_post_qualifier": [None]})])
+    df = pd.concat(
+        [
+            mrd_df,
+            pd.DataFrame(
+                {"patient_id": ["P07"], "mrd_pre": [1e-2], "mrd_post": [None], "mrd_post_qualifier": [None]}
+            ),
+        ]
+    )
     chart = ch.mrd_waterfall(df, threshold=5e-4, title="Waterfall test")
     spec, svg = render(chart, "mrd_waterfall", validator)
     check_common(spec, svg, "Waterfall test")
@@ -449,14 +520,15 @@ def test_swimmer(swim_frames, validator):
     y_sort = [e for e in json.dumps(spec).split('"sort": ')[1:2]]
     assert y_sort and y_sort[0].startswith('["P03"')
     assert inline_columns(spec) <= {"patient", "start", "end", "therapy", "time", "event"}
-    assert ch.swimmer(events.assign(x=1), spans.assign(y="z"), ongoing="ongoing",
-                      title="Swimmer test").to_dict() == spec
+    assert (
+        ch.swimmer(events.assign(x=1), spans.assign(y="z"), ongoing="ongoing", title="Swimmer test").to_dict()
+        == spec
+    )
 
 
 def test_swimmer_days_errors(swim_frames, validator):
     events, spans = swim_frames
-    spec, svg = render(ch.swimmer(events, spans, time_unit="days", title="Days"), "swimmer_days",
-                       validator)
+    spec, svg = render(ch.swimmer(events, spans, time_unit="days", title="Days"), "swimmer_days", validator)
     assert svg_has_text(svg, "Time (days)")
     with pytest.raises(ValueError, match="'event'"):
         ch.swimmer(events.drop(columns="event"), spans)
@@ -473,14 +545,17 @@ def test_prisma_check_consistent():
     assert prisma_counts().check() == []
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ({"records_screened": 99}, "records screened"),
-    ({"records_excluded": 71}, "reports sought"),
-    ({"reports_not_retrieved": 3}, "reports assessed"),
-    ({"reports_included": 9}, "reports of included studies"),
-    ({"studies_included": 9}, "studies included"),
-    ({"duplicates_removed": -1}, "non-negative"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ({"records_screened": 99}, "records screened"),
+        ({"records_excluded": 71}, "reports sought"),
+        ({"reports_not_retrieved": 3}, "reports assessed"),
+        ({"reports_included": 9}, "reports of included studies"),
+        ({"studies_included": 9}, "studies included"),
+        ({"duplicates_removed": -1}, "non-negative"),
+    ],
+)
 def test_prisma_check_catches(override, fragment):
     problems = prisma_counts(**override).check()
     assert problems and any(fragment in p for p in problems), problems
@@ -496,24 +571,41 @@ def test_prisma_flow(validator):
     assert count_marks(svg, "prisma_phases") == 3
     assert count_marks(svg, "prisma_heads") == 8  # 4 down + 4 right
     assert count_marks(svg, "prisma_arrows") == 8
-    for text in ("Identification", "Screening", "Included", "Records screened", "(n = 100)",
-                 "Wrong population (n = 10)", "Studies included in review",
-                 "Identification of studies via databases and registers"):
+    for text in (
+        "Identification",
+        "Screening",
+        "Included",
+        "Records screened",
+        "(n = 100)",
+        "Wrong population (n = 10)",
+        "Studies included in review",
+        "Identification of studies via databases and registers",
+    ):
         assert svg_has_text(svg, text), text
     assert spec["width"] <= 700
 
 
 def test_prisma_two_columns(validator):
-    counts = prisma_counts(other_methods=9, other_reports_sought=7, other_reports_not_retrieved=1,
-                           other_reports_assessed=6, other_reports_excluded={"Wrong design": 4},
-                           reports_included=10)
+    counts = prisma_counts(
+        other_methods=9,
+        other_reports_sought=7,
+        other_reports_not_retrieved=1,
+        other_reports_assessed=6,
+        other_reports_excluded={"Wrong design": 4},
+        reports_included=10,
+    )
     assert counts.check() == []
     spec, svg = render(ch.prisma_flow(counts, title="PRISMA two"), "prisma_two_columns", validator)
     check_common(spec, svg, "PRISMA two")
     assert count_marks(svg, "prisma_boxes") == 14
     assert svg_has_text(svg, "Identification of studies via other methods")
-    bad = prisma_counts(other_methods=9, other_reports_sought=7, other_reports_not_retrieved=1,
-                        other_reports_assessed=5, reports_included=10)
+    bad = prisma_counts(
+        other_methods=9,
+        other_reports_sought=7,
+        other_reports_not_retrieved=1,
+        other_reports_assessed=5,
+        reports_included=10,
+    )
     assert any("other-methods" in p for p in bad.check())
 
 
@@ -534,8 +626,7 @@ def test_evidence_map(evidence_df, validator):
     assert inline_columns(spec) <= {"x", "y", "participants", "studies", "label"}
     q1 = next(r for r in rows if r["x"] == "Agent Q" and r["y"] == "Group 1")
     assert q1["studies"] == 2 and q1["participants"] == 35
-    assert ch.evidence_map(evidence_df.assign(junk=1), study="study",
-                           title="Map test").to_dict() == spec
+    assert ch.evidence_map(evidence_df.assign(junk=1), study="study", title="Map test").to_dict() == spec
 
 
 def test_evidence_map_colour(evidence_df, validator):
@@ -543,8 +634,10 @@ def test_evidence_map_colour(evidence_df, validator):
     spec, svg = render(chart, "evidence_map_colour", validator)
     check_common(spec, svg, "Map by design")
     assert svg_has_text(svg, "Case series")
-    assert count_marks(svg, "evidence_bubbles") == evidence_df.groupby(
-        ["intervention", "population", "design"]).ngroups
+    assert (
+        count_marks(svg, "evidence_bubbles")
+        == evidence_df.groupby(["intervention", "population", "design"]).ngroups
+    )
     with pytest.raises(ValueError, match="'population'"):
         ch.evidence_map(evidence_df.drop(columns="population"))
 
@@ -567,8 +660,9 @@ def test_adverse_events_stacked(ae_df, validator):
 
 
 def test_adverse_events_grouped(ae_df, validator):
-    spec, svg = render(ch.adverse_events(ae_df, layout="grouped", title="AE grouped"),
-                       "adverse_events_grouped", validator)
+    spec, svg = render(
+        ch.adverse_events(ae_df, layout="grouped", title="AE grouped"), "adverse_events_grouped", validator
+    )
     check_common(spec, svg, "AE grouped")
     assert count_marks(svg, "ae_bars") == 9
     with pytest.raises(ValueError, match="'total'"):
@@ -590,8 +684,7 @@ def test_murad_domains():
 
 
 def test_rob_traffic_light(rob_df, validator):
-    chart = ch.risk_of_bias_traffic_light(rob_df, title="RoB test",
-                                          domain_notes=ch.MURAD_DOMAIN_SUMMARY)
+    chart = ch.risk_of_bias_traffic_light(rob_df, title="RoB test", domain_notes=ch.MURAD_DOMAIN_SUMMARY)
     spec, svg = render(chart, "rob_traffic_light", validator)
     check_common(spec, svg, "RoB test")
     assert count_marks(svg, "rob_lights") == 20
@@ -600,8 +693,12 @@ def test_rob_traffic_light(rob_df, validator):
     for sym in ("+", "−", "×", "?"):
         assert sym in texts, sym
     assert svg_has_text(svg, "Ascertainment") and svg_has_text(svg, "Study C")
-    assert ch.risk_of_bias_traffic_light(rob_df.assign(q=1), title="RoB test",
-                                         domain_notes=ch.MURAD_DOMAIN_SUMMARY).to_dict() == spec
+    assert (
+        ch.risk_of_bias_traffic_light(
+            rob_df.assign(q=1), title="RoB test", domain_notes=ch.MURAD_DOMAIN_SUMMARY
+        ).to_dict()
+        == spec
+    )
     with pytest.raises(ValueError, match="unknown judgement"):
         ch.risk_of_bias_traffic_light(rob_df.assign(judgement="Maybe"))
     with pytest.raises(ValueError, match="'judgement'"):
@@ -622,8 +719,9 @@ def test_rob_summary(rob_df, validator):
 
 
 def test_rob_summary_weighted(rob_df, validator):
-    spec, svg = render(ch.risk_of_bias_summary(rob_df, weight="n", title="RoB weighted"),
-                       "rob_summary_weighted", validator)
+    spec, svg = render(
+        ch.risk_of_bias_summary(rob_df, weight="n", title="RoB weighted"), "rob_summary_weighted", validator
+    )
     rows = [r for rows in inline_datasets(spec) for r in rows]
     sel_low = next(r for r in rows if r["domain"] == "Selection" and r["judgement"] == "Low")
     assert sel_low["share"] == pytest.approx((10 + 40) / 100)
@@ -641,13 +739,13 @@ def test_option_paths(forest_df, km_frames, mrd_df, evidence_df, ae_df, rob_df, 
     curve, at_risk = km_frames
     charts = {
         "forest_no_n": ch.forest(forest_df, n=None, digits=1),
-        "km_no_censor": ch.kaplan_meier(curve, at_risk, strata="arm", censored=None,
-                                        strata_title="Arm"),
+        "km_no_censor": ch.kaplan_meier(curve, at_risk, strata="arm", censored=None, strata_title="Arm"),
         "mrd_no_qualifier": ch.mrd_before_after(mrd_df, below_detection=None),
         "evidence_no_study": ch.evidence_map(evidence_df),
         "ae_order": ch.adverse_events(ae_df, grade_order=["4", "3", "1–2"]),
         "rob_aliases": ch.risk_of_bias_traffic_light(
-            rob_df.assign(judgement=rob_df["judgement"].str.upper())),
+            rob_df.assign(judgement=rob_df["judgement"].str.upper())
+        ),
     }
     for name, chart in charts.items():
         spec = chart.to_dict()
@@ -665,9 +763,19 @@ def test_prisma_header_names_other_methods_when_no_database_was_searched() -> No
     import vl_convert
 
     counts = ch.PrismaCounts(
-        databases=0, registers=0, other_methods=10, duplicates_removed=2, records_screened=8,
-        records_excluded=3, reports_sought=5, reports_not_retrieved=1, reports_assessed=4,
-        reports_excluded={}, studies_included=4, reports_included=4)
+        databases=0,
+        registers=0,
+        other_methods=10,
+        duplicates_removed=2,
+        records_screened=8,
+        records_excluded=3,
+        reports_sought=5,
+        reports_not_retrieved=1,
+        reports_assessed=4,
+        reports_excluded={},
+        studies_included=4,
+        reports_included=4,
+    )
     svg = vl_convert.vegalite_to_svg(ch.prisma_flow(counts).to_dict())
     assert "via other methods" in svg and "databases and registers" not in svg
     assert "(no reasons given)" not in svg

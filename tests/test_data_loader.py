@@ -143,6 +143,7 @@ def test_custom_missing_values_and_boolean_values(project):
         schema["missingValues"] = ["", "NA"]
         mc = next(f for f in schema["fields"] if f["name"] == "multicentre")
         mc["trueValues"], mc["falseValues"] = ["yes"], ["no"]
+
     edit_package(project, edit)
     csv = project / "data" / "studies.csv"
     text = csv.read_text(encoding="utf-8").replace(",true,", ",yes,").replace(",false,", ",no,")
@@ -164,7 +165,14 @@ def test_column_order_in_csv_does_not_matter(project):
 def test_schema_table_describes_every_field(ds):
     table = schema_table(ds)
     assert list(table.columns) == [
-        "resource", "field", "title", "type", "required", "description", "allowed", "key"
+        "resource",
+        "field",
+        "title",
+        "type",
+        "required",
+        "description",
+        "allowed",
+        "key",
     ]
     assert len(table) == 9 + 13
     row = table.set_index(["resource", "field"])

@@ -30,10 +30,19 @@ def test_printed_estimate_keeps_its_precision_qualifier_and_unit() -> None:
 
 
 def test_ranges_as_printed() -> None:
-    assert evidence.figure_text({"range_lower": 75, "range_upper": 80, "range_kind": "printed as range",
-                                 "unit": "percent"}) == "75–80%"
-    median = {"estimate": 51, "range_lower": 34, "range_upper": 119, "range_kind": "observed range",
-              "unit": "days"}
+    assert (
+        evidence.figure_text(
+            {"range_lower": 75, "range_upper": 80, "range_kind": "printed as range", "unit": "percent"}
+        )
+        == "75–80%"
+    )
+    median = {
+        "estimate": 51,
+        "range_lower": 34,
+        "range_upper": 119,
+        "range_kind": "observed range",
+        "unit": "days",
+    }
     assert evidence.figure_text(median) == "51 days (range 34 to 119 days)"
 
 
@@ -43,10 +52,15 @@ def test_flag_travels_with_the_figure() -> None:
 
 
 def test_flags_table_lists_only_flagged_rows_with_note_and_locator() -> None:
-    df = pd.DataFrame({
-        "outcome_id": ["a", "b"], "flag": ["ambiguous", None], "note": ["unclear <denominator>", None],
-        "citekey": ["doe2020", "doe2020"], "locator": ["Table 2", "Table 3"],
-    })
+    df = pd.DataFrame(
+        {
+            "outcome_id": ["a", "b"],
+            "flag": ["ambiguous", None],
+            "note": ["unclear <denominator>", None],
+            "citekey": ["doe2020", "doe2020"],
+            "locator": ["Table 2", "Table 3"],
+        }
+    )
     html = str(evidence.flags_table(df))
     assert "unclear &lt;denominator&gt;" in html and "doe2020: Table 2" in html
     assert "Table 3" not in html
@@ -63,4 +77,6 @@ def test_with_proportions_adds_exact_bounds_in_percent() -> None:
 def test_count_without_denominator_and_fact_without_number() -> None:
     assert evidence.figure_text({"events": 1}) == "1"
     assert evidence.figure_or({"outcome_id": "x"}) == "no number (see the source)"
-    assert evidence.figure_or({"outcome_id": "x", "flag": "ambiguous"}).endswith("flagged as printed: ambiguous; see the note below]")
+    assert evidence.figure_or({"outcome_id": "x", "flag": "ambiguous"}).endswith(
+        "flagged as printed: ambiguous; see the note below]"
+    )

@@ -25,10 +25,16 @@ TRICKY = 'Fixed the <b>bold</b> & "quoted" <&> figures'
 def fake_root(tmp_path: Path, rows: str) -> Path:
     root = tmp_path / "book"
     (root / "data").mkdir(parents=True)
-    (root / "data" / "datapackage.json").write_text(json.dumps({
-        "name": "fake-review",
-        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
-        "resources": [{"name": "releases", "path": "releases.csv", "format": "csv"}]}), encoding="utf-8")
+    (root / "data" / "datapackage.json").write_text(
+        json.dumps(
+            {
+                "name": "fake-review",
+                "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
+                "resources": [{"name": "releases", "path": "releases.csv", "format": "csv"}],
+            }
+        ),
+        encoding="utf-8",
+    )
     (root / "data" / "releases.csv").write_text(HEADER + rows, encoding="utf-8")
     (root / "_config.yml").write_text('title: "A fake review <test>"\nauthor: Fake team\n', encoding="utf-8")
     return root
@@ -36,9 +42,12 @@ def fake_root(tmp_path: Path, rows: str) -> Path:
 
 @pytest.fixture
 def two_releases(tmp_path: Path) -> Path:
-    return fake_root(tmp_path, "1.0.0,2001-01-01,2001-01-01,v1.0.0,Fake first release.,\n"
-                               f'1.1.0,2001-02-01,2001-01-31,v1.1.0,"{TRICKY.replace(chr(34), chr(34) * 2)}",'
-                               "Fake scope note.\n")
+    return fake_root(
+        tmp_path,
+        "1.0.0,2001-01-01,2001-01-01,v1.0.0,Fake first release.,\n"
+        f'1.1.0,2001-02-01,2001-01-31,v1.1.0,"{TRICKY.replace(chr(34), chr(34) * 2)}",'
+        "Fake scope note.\n",
+    )
 
 
 def check_rfc4287(xml: bytes) -> ET.Element:
@@ -84,8 +93,10 @@ def test_feed_with_base_url_has_absolute_links(two_releases: Path) -> None:
     parsed = feedparser.parse(xml)
     assert parsed.bozo == 0 and parsed.version == "atom10"
     links = {link.rel: link.href for link in parsed.feed.links}
-    assert links == {"self": "https://example.org/review/feed.xml",
-                     "alternate": "https://example.org/review/chapters/whats-new.html"}
+    assert links == {
+        "self": "https://example.org/review/feed.xml",
+        "alternate": "https://example.org/review/chapters/whats-new.html",
+    }
     assert parsed.entries[0].link == "https://example.org/review/chapters/whats-new.html"
     assert parsed.feed.author == "Fake team"
     assert parsed.feed.title == "A fake review <test> — releases"
@@ -134,9 +145,12 @@ def test_feed_links_html_escapes() -> None:
 
 def test_sphinx_hooks(two_releases: Path, tmp_path: Path) -> None:
     out = tmp_path / "html"
-    app = SimpleNamespace(srcdir=str(two_releases), outdir=str(out),
-                          builder=SimpleNamespace(format="html"),
-                          config=SimpleNamespace(html_baseurl="https://example.org/r/"))
+    app = SimpleNamespace(
+        srcdir=str(two_releases),
+        outdir=str(out),
+        builder=SimpleNamespace(format="html"),
+        config=SimpleNamespace(html_baseurl="https://example.org/r/"),
+    )
     feed.on_build_finished(app, RuntimeError("failed build"))
     assert not (out / "feed.xml").exists()
     feed.on_build_finished(app, None)
@@ -170,8 +184,10 @@ def test_citation_matches_the_latest_release_and_the_data_licence() -> None:
     assert str(cff["version"]) == latest.version, "CITATION.cff version differs from data/releases.csv"
     # YAML reads an unquoted date as a date
     assert str(cff["date-released"]) == latest.date.isoformat(), (
-        "CITATION.cff date-released differs from the latest release in data/releases.csv")
+        "CITATION.cff date-released differs from the latest release in data/releases.csv"
+    )
     package = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
     assert cff["license"] in [lic["name"] for lic in package["licenses"]]
     assert package.get("version", latest.version) == latest.version, (
-        "data/datapackage.json version differs from the latest release in data/releases.csv")
+        "data/datapackage.json version differs from the latest release in data/releases.csv"
+    )

@@ -86,25 +86,38 @@ def _small_book(tmp_path: Path) -> Path:
         shutil.copy(ROOT / name, book / name)
     shutil.copytree(ROOT / "data", book / "data")
     pages = {
-        "index": PAGE.format(title="All tables", code='book.glue("value", str(sum(len(t) for t in ds.tables.values())))'),
-        "survival": PAGE.format(title="Survival", code=(
-            'row = ds.outcomes.set_index("outcome_id").loc["vandersluis2023-dfs-2y"]\n'
-            'book.glue("value", evidence.figure_text(row.to_dict()))')),
+        "index": PAGE.format(
+            title="All tables", code='book.glue("value", str(sum(len(t) for t in ds.tables.values())))'
+        ),
+        "survival": PAGE.format(
+            title="Survival",
+            code=(
+                'row = ds.outcomes.set_index("outcome_id").loc["vandersluis2023-dfs-2y"]\n'
+                'book.glue("value", evidence.figure_text(row.to_dict()))'
+            ),
+        ),
     }
     for name, text in pages.items():
         (book / "chapters" / f"{name}.md").write_text(text, encoding="utf-8")
     (book / "chapters" / "about.md").write_text(
         "# About\n\nA page with no code, which reads no data. It is here to show that a data edit "
         "leaves a page that does not read the data alone: it is neither read again nor executed, "
-        "and its HTML is not rewritten. The site check wants some text on every page.\n")
-    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n"
-                                   "  - file: chapters/survival\n  - file: chapters/about\n")
+        "and its HTML is not rewritten. The site check wants some text on every page.\n"
+    )
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: chapters/index\nchapters:\n"
+        "  - file: chapters/survival\n  - file: chapters/about\n"
+    )
     return book
 
 
 def _build(book: Path) -> str:
-    proc = subprocess.run([sys.executable, "-m", "livingreview", "build", "--root", str(book)],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "livingreview", "build", "--root", str(book)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
     return log

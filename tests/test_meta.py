@@ -79,8 +79,36 @@ def clasp_log_or():
 def test_bcg_effect_sizes_match_escalc_listing():
     # Source: yi and vi columns of the escalc(measure="RR") listing in metafor's README.md.
     yi, vi = bcg_log_rr()
-    expected_yi = [-0.8893, -1.5854, -1.3481, -1.4416, -0.2175, -0.7861, -1.6209, 0.0120, -0.4694, -1.3713, -0.3394, 0.4459, -0.0173]
-    expected_vi = [0.3256, 0.1946, 0.4154, 0.0200, 0.0512, 0.0069, 0.2230, 0.0040, 0.0564, 0.0730, 0.0124, 0.5325, 0.0714]
+    expected_yi = [
+        -0.8893,
+        -1.5854,
+        -1.3481,
+        -1.4416,
+        -0.2175,
+        -0.7861,
+        -1.6209,
+        0.0120,
+        -0.4694,
+        -1.3713,
+        -0.3394,
+        0.4459,
+        -0.0173,
+    ]
+    expected_vi = [
+        0.3256,
+        0.1946,
+        0.4154,
+        0.0200,
+        0.0512,
+        0.0069,
+        0.2230,
+        0.0040,
+        0.0564,
+        0.0730,
+        0.0124,
+        0.5325,
+        0.0714,
+    ]
     assert yi == pytest.approx(expected_yi, abs=D4)
     assert vi == pytest.approx(expected_vi, abs=D4)
 
@@ -160,7 +188,9 @@ def test_bcg_dl_and_ee_log_rr():
     assert dl.statistic == pytest.approx(-3.9952, abs=D4)
     assert dl.tau2 == pytest.approx(0.3088, abs=D4)
     assert dl.i2 == pytest.approx(92.1173, abs=D4)
-    assert [math.exp(v) for v in (dl.estimate, dl.ci_lower, dl.ci_upper)] == pytest.approx([0.4896, 0.3449, 0.6950], abs=D4)
+    assert [math.exp(v) for v in (dl.estimate, dl.ci_lower, dl.ci_upper)] == pytest.approx(
+        [0.4896, 0.3449, 0.6950], abs=D4
+    )
     assert dl.tau2_se is None
 
     ee = rma(yi, vi, method="EE")
@@ -170,7 +200,9 @@ def test_bcg_dl_and_ee_log_rr():
     assert ee.ci_upper == pytest.approx(-0.3509, abs=D4)
     assert ee.statistic == pytest.approx(-10.6247, abs=D4)
     assert ee.q == pytest.approx(152.2330, abs=D4)
-    assert [math.exp(v) for v in (ee.estimate, ee.ci_lower, ee.ci_upper)] == pytest.approx([0.6503, 0.6007, 0.7040], abs=D4)
+    assert [math.exp(v) for v in (ee.estimate, ee.ci_lower, ee.ci_upper)] == pytest.approx(
+        [0.6503, 0.6007, 0.7040], abs=D4
+    )
     # "FE" is metafor's older name for the equal-effects model.
     assert rma(yi, vi, method="FE") == ee
 
@@ -192,7 +224,9 @@ def test_bcg_dl_and_ee_log_or():
     assert dl.tau2 == pytest.approx(0.3663, abs=D4)
     assert dl.i2 == pytest.approx(92.6455, abs=D4)
     assert dl.h2 == pytest.approx(13.5971, abs=D4)
-    assert [math.exp(v) for v in (dl.estimate, dl.ci_lower, dl.ci_upper)] == pytest.approx([0.4736, 0.3249, 0.6903], abs=D4)
+    assert [math.exp(v) for v in (dl.estimate, dl.ci_lower, dl.ci_upper)] == pytest.approx(
+        [0.4736, 0.3249, 0.6903], abs=D4
+    )
 
     ee = rma(yi, vi, method="EE")
     assert ee.estimate == pytest.approx(-0.4361, abs=D4)
@@ -200,7 +234,9 @@ def test_bcg_dl_and_ee_log_or():
     assert ee.ci_upper == pytest.approx(-0.3533, abs=D4)
     assert ee.statistic == pytest.approx(-10.3190, abs=D4)
     assert ee.q == pytest.approx(163.1649, abs=D4)
-    assert [math.exp(v) for v in (ee.estimate, ee.ci_lower, ee.ci_upper)] == pytest.approx([0.6465, 0.5951, 0.7024], abs=D4)
+    assert [math.exp(v) for v in (ee.estimate, ee.ci_lower, ee.ci_upper)] == pytest.approx(
+        [0.6465, 0.5951, 0.7024], abs=D4
+    )
 
 
 # Source: leave1out() of the DL log-odds-ratio model on dat.bcg, printed (knitr::kable) in the
@@ -362,12 +398,60 @@ V2005 = {
     "example1": (
         [-0.581, 0.530, 0.771, 1.031, 0.553, 0.295, 0.078, 0.573, -0.176, -0.232],
         [0.023, 0.052, 0.060, 0.115, 0.095, 0.203, 0.200, 0.211, 0.051, 0.040],
-        {"HE": (0.148, 68.80, 3.21), "DL": (0.277, 80.44, 5.11), "ML": (0.197, 74.51, 3.92), "REML": (0.223, 76.84, 4.32)},
+        {
+            "HE": (0.148, 68.80, 3.21),
+            "DL": (0.277, 80.44, 5.11),
+            "ML": (0.197, 74.51, 3.92),
+            "REML": (0.223, 76.84, 4.32),
+        },
     ),
     "example2": (
-        [0.100, -0.162, -0.090, -0.049, -0.046, -0.010, -0.431, -0.261, 0.134, 0.019, 0.175, 0.056, 0.045, 0.103, 0.121, -0.482, 0.290, 0.342],
-        [0.016, 0.015, 0.050, 0.050, 0.032, 0.052, 0.036, 0.024, 0.034, 0.033, 0.031, 0.034, 0.039, 0.167, 0.134, 0.096, 0.016, 0.035],
-        {"HE": (0.000, 0.00, 1.00), "DL": (0.013, 27.53, 1.38), "ML": (0.013, 28.45, 1.40), "REML": (0.016, 32.02, 1.47)},
+        [
+            0.100,
+            -0.162,
+            -0.090,
+            -0.049,
+            -0.046,
+            -0.010,
+            -0.431,
+            -0.261,
+            0.134,
+            0.019,
+            0.175,
+            0.056,
+            0.045,
+            0.103,
+            0.121,
+            -0.482,
+            0.290,
+            0.342,
+        ],
+        [
+            0.016,
+            0.015,
+            0.050,
+            0.050,
+            0.032,
+            0.052,
+            0.036,
+            0.024,
+            0.034,
+            0.033,
+            0.031,
+            0.034,
+            0.039,
+            0.167,
+            0.134,
+            0.096,
+            0.016,
+            0.035,
+        ],
+        {
+            "HE": (0.000, 0.00, 1.00),
+            "DL": (0.013, 27.53, 1.38),
+            "ML": (0.013, 28.45, 1.40),
+            "REML": (0.016, 32.02, 1.47),
+        },
     ),
 }
 
@@ -420,7 +504,9 @@ def _direct_max_loglik(yi, vi, reml):
 @pytest.mark.parametrize("method", ["ML", "REML"])
 def test_likelihood_estimators_match_direct_maximisation(method):
     yi, vi = bcg_log_rr()
-    assert rma(yi, vi, method=method).tau2 == pytest.approx(_direct_max_loglik(yi, vi, method == "REML"), abs=1e-7)
+    assert rma(yi, vi, method=method).tau2 == pytest.approx(
+        _direct_max_loglik(yi, vi, method == "REML"), abs=1e-7
+    )
 
 
 def test_hedges_estimator_matches_its_formula_on_bcg():
@@ -500,7 +586,9 @@ def test_freeman_tukey_back_transformation_example():
     # CI 0.5734 to 0.7943.
     x, n = [0, 4, 9, 16, 20], [10, 10, 15, 20, 20]
     yi, _ = ft_escalc(x, n)
-    assert [ft_inverse(t, m) for t, m in zip(yi, n)] == pytest.approx([0.0, 0.4, 0.6, 0.8, 1.0], abs=1e-12)
+    assert [ft_inverse(t, m) for t, m in zip(yi, n, strict=True)] == pytest.approx(
+        [0.0, 0.4, 0.6, 0.8, 1.0], abs=1e-12
+    )
     res = meta_proportions(x, n, method="FT", tau2_method="EE")
     assert res.proportion == pytest.approx(0.6886, abs=D4)
     assert res.ci_lower == pytest.approx(0.5734, abs=D4)
@@ -553,13 +641,31 @@ GLMM_N = np.array([20, 25, 40, 30, 50, 15, 12], dtype=float)
 
 def _quad_loglik(mu, tau, x, n):
     total = 0.0
-    for xi, ni in zip(x, n):
-        def g(u):
-            return xi * special.log_expit(mu + u) + (ni - xi) * special.log_expit(-(mu + u)) - 0.5 * u * u / tau**2
+    for xi, ni in zip(x, n, strict=True):
+        # Defaults bind this iteration's values (the closures are used within the iteration).
+        def g(u, xi=xi, ni=ni):
+            return (
+                xi * special.log_expit(mu + u)
+                + (ni - xi) * special.log_expit(-(mu + u))
+                - 0.5 * u * u / tau**2
+            )
 
-        peak = optimize.minimize_scalar(lambda u: -g(u), bounds=(-60 * tau - 50, 60 * tau + 50), method="bounded", options={"xatol": 1e-10})
+        peak = optimize.minimize_scalar(
+            lambda u: -g(u),
+            bounds=(-60 * tau - 50, 60 * tau + 50),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
         gmax = -peak.fun
-        val, _ = integrate.quad(lambda u: math.exp(g(u) - gmax), -80 * tau - 50, 80 * tau + 50, points=[peak.x], epsabs=0, epsrel=1e-13, limit=1000)
+        val, _ = integrate.quad(
+            lambda u, gmax=gmax: math.exp(g(u) - gmax),
+            -80 * tau - 50,
+            80 * tau + 50,
+            points=[peak.x],
+            epsabs=0,
+            epsrel=1e-13,
+            limit=1000,
+        )
         logc = special.gammaln(ni + 1) - special.gammaln(xi + 1) - special.gammaln(ni - xi + 1)
         total += logc + gmax + math.log(val) - 0.5 * math.log(2 * math.pi) - math.log(tau)
     return total
@@ -600,7 +706,9 @@ def test_glmm_fit_matches_independent_quadrature_fit():
     for i in range(2):
         for j in range(2):
             ei, ej = np.eye(2)[i] * h[i], np.eye(2)[j] * h[j]
-            hess[i, j] = (f(point + ei + ej) - f(point + ei - ej) - f(point - ei + ej) + f(point - ei - ej)) / (4 * h[i] * h[j])
+            hess[i, j] = (
+                f(point + ei + ej) - f(point + ei - ej) - f(point - ei + ej) + f(point - ei - ej)
+            ) / (4 * h[i] * h[j])
     assert res.se == pytest.approx(math.sqrt(np.linalg.inv(hess)[0, 0]), abs=D4)
     z = stats.norm.ppf(0.975)
     assert res.proportion == pytest.approx(special.expit(mu), abs=D4)

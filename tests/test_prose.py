@@ -37,16 +37,19 @@ Here 12 infants are typed by hand.
 """
 
 
-@pytest.mark.parametrize("planted, kind", [
-    ("Survival was 81.6% at two years.", "percentage"),
-    ("Nine patients, 9 of 11, responded.", "n of N"),
-    ("It worked in 9/11.", "ratio"),
-    ("The hazard ratio was 0.22.", "decimal"),
-    ("A cohort (n = 214) was used.", "n ="),
-    ("The difference was significant (P=0.04).", "p-value"),
-    ("We treated 30 infants.", "count"),
-    ("Relapse occurred at 3 months.", "count"),
-])
+@pytest.mark.parametrize(
+    "planted, kind",
+    [
+        ("Survival was 81.6% at two years.", "percentage"),
+        ("Nine patients, 9 of 11, responded.", "n of N"),
+        ("It worked in 9/11.", "ratio"),
+        ("The hazard ratio was 0.22.", "decimal"),
+        ("A cohort (n = 214) was used.", "n ="),
+        ("The difference was significant (P=0.04).", "p-value"),
+        ("We treated 30 infants.", "count"),
+        ("Relapse occurred at 3 months.", "count"),
+    ],
+)
 def test_planted_statistic_is_found(planted: str, kind: str) -> None:
     found = find_hand_typed(PAGE + "\n" + planted + "\n")
     kinds = {(h.kind) for h in found}
@@ -68,8 +71,12 @@ def test_make_check_reports_a_hand_typed_statistic(tmp_path: Path) -> None:
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
     page = tmp_path / "chapters" / "index.md"
-    page.write_text(page.read_text(encoding="utf-8") + "\nSurvival was 81.6% at two years.\n", encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nSurvival was 81.6% at two years.\n", encoding="utf-8"
+    )
     line = len(page.read_text(encoding="utf-8").splitlines())
     found = [str(p) for p in check_project(tmp_path) if "hand-typed" in str(p)]
-    assert found == [f"chapters/index.md:{line}: prose: hand-typed statistic '81.6%' (percentage); "
-                     "compute it in a code cell and show it with book.glue(...) and {glue:text}`name`"]
+    assert found == [
+        f"chapters/index.md:{line}: prose: hand-typed statistic '81.6%' (percentage); "
+        "compute it in a code cell and show it with book.glue(...) and {glue:text}`name`"
+    ]

@@ -38,8 +38,9 @@ def test_make_check_is_clean_on_the_real_data() -> None:
 
 
 def _numbers_in_source(citekey: str) -> set[str]:
-    text = "".join(p.read_text(encoding="utf-8") for pattern in FOUNDING[citekey]
-                   for p in SOURCES.glob(pattern))
+    text = "".join(
+        p.read_text(encoding="utf-8") for pattern in FOUNDING[citekey] for p in SOURCES.glob(pattern)
+    )
     return set(re.findall(r"\d+(?:\.\d+)?", text))
 
 
@@ -81,7 +82,9 @@ def test_every_number_read_from_a_founding_source_is_printed_there(numbers: dict
                     continue
                 checked += 1
                 if value not in printed:
-                    missing.append(f"data/{Path(resource['path']).name}:{line}: {column}: {value} "
-                                   f"({row[key_col]}) is not printed in {row['citekey']}")
+                    missing.append(
+                        f"data/{Path(resource['path']).name}:{line}: {column}: {value} "
+                        f"({row[key_col]}) is not printed in {row['citekey']}"
+                    )
     assert checked > 300, f"only {checked} numbers checked: is the dataset loaded?"
     assert missing == [], "\n".join(missing)

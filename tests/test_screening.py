@@ -103,7 +103,8 @@ def test_prisma_counts_of_the_real_log_add_up_and_follow_the_rows() -> None:
     assert not counts.two_columns
     cited = log[log["identified_via"] == "citation searching"]
     assert counts.other_methods == (log["identified_via"] == "founding document").sum() + sum(
-        len(split_keys(v)) for v in cited["found_in"])
+        len(split_keys(v)) for v in cited["found_in"]
+    )
     assert counts.other_methods - counts.duplicates_removed == counts.records_screened == len(log)
     assert counts.records_excluded == (log["stage_reached"] == "screened").sum()
     assert counts.reports_not_retrieved == (log["stage_reached"] == "sought").sum()
@@ -138,15 +139,27 @@ def test_no_screening_log_means_nothing_to_check() -> None:
 
 
 def test_prisma_counts_counts_duplicates_and_reasons() -> None:
-    log = pd.DataFrame({
-        "identified_via": ["founding document", "citation searching", "citation searching",
-                           "citation searching", "citation searching"],
-        "found_in": ["", "a; b", "a", "b", "a"],
-        "stage_reached": ["assessed", "assessed", "screened", "sought", "assessed"],
-        "decision": ["included", "included", "excluded", "excluded", "excluded"],
-        "reason": ["", "", "not on the review questions", "report not retrieved",
-                   "no figure on the review outcomes"],
-    })
+    log = pd.DataFrame(
+        {
+            "identified_via": [
+                "founding document",
+                "citation searching",
+                "citation searching",
+                "citation searching",
+                "citation searching",
+            ],
+            "found_in": ["", "a; b", "a", "b", "a"],
+            "stage_reached": ["assessed", "assessed", "screened", "sought", "assessed"],
+            "decision": ["included", "included", "excluded", "excluded", "excluded"],
+            "reason": [
+                "",
+                "",
+                "not on the review questions",
+                "report not retrieved",
+                "no figure on the review outcomes",
+            ],
+        }
+    )
     c = prisma_counts(log)
     assert (c.other_methods, c.duplicates_removed, c.records_screened) == (6, 1, 5)
     assert (c.records_excluded, c.reports_sought, c.reports_not_retrieved, c.reports_assessed) == (1, 4, 1, 3)
@@ -156,8 +169,15 @@ def test_prisma_counts_counts_duplicates_and_reasons() -> None:
 
 
 def test_prisma_counts_refuses_a_value_outside_the_enum() -> None:
-    log = pd.DataFrame({"identified_via": ["founding document"], "found_in": [""],
-                        "stage_reached": ["read"], "decision": ["included"], "reason": [""]})
+    log = pd.DataFrame(
+        {
+            "identified_via": ["founding document"],
+            "found_in": [""],
+            "stage_reached": ["read"],
+            "decision": ["included"],
+            "reason": [""],
+        }
+    )
     with pytest.raises(ValueError, match="stage_reached value"):
         prisma_counts(log)
 
@@ -167,66 +187,116 @@ def test_prisma_counts_refuses_a_value_outside_the_enum() -> None:
 
 def test_excluded_without_reason(project: Path) -> None:
     line = edit(project, "gardner2016", reason="")
-    assert_problems(project, (f"{LOG}:{line}: reason: ", (
-        "an excluded record needs a reason", "allowed at stage 'sought': report not retrieved")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: reason: ",
+            ("an excluded record needs a reason", "allowed at stage 'sought': report not retrieved"),
+        ),
+    )
 
 
 def test_included_with_a_reason(project: Path) -> None:
     line = edit(project, "ueda2016", reason="report not retrieved")
-    assert_problems(project, (f"{LOG}:{line}: reason: ", (
-        "an included record has no exclusion reason", "empty the cell")))
+    assert_problems(
+        project, (f"{LOG}:{line}: reason: ", ("an included record has no exclusion reason", "empty the cell"))
+    )
 
 
 def test_reason_of_another_stage(project: Path) -> None:
     line = edit(project, "gardner2016", reason="not on the review questions")
-    assert_problems(project, (f"{LOG}:{line}: reason: ", (
-        "belongs to stage 'screened', not 'sought'", "set stage_reached to 'screened'")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: reason: ",
+            ("belongs to stage 'screened', not 'sought'", "set stage_reached to 'screened'"),
+        ),
+    )
 
 
 def test_included_but_not_assessed(project: Path) -> None:
     line = edit(project, "ueda2016", stage_reached="sought")
-    assert_problems(project, (f"{LOG}:{line}: stage_reached: ", (
-        "an included record must have been assessed", "set stage_reached to 'assessed'")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: stage_reached: ",
+            ("an included record must have been assessed", "set stage_reached to 'assessed'"),
+        ),
+    )
 
 
 def test_included_record_that_is_not_a_study(project: Path) -> None:
     line = edit(project, "steensma2011", stage_reached="assessed", decision="included", reason="")
-    assert_problems(project, (f"{LOG}:{line}: citekey: ", (
-        "included record 'steensma2011' is not a study in data/studies.csv",
-        "add the study and its figures there, or exclude the record")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: citekey: ",
+            (
+                "included record 'steensma2011' is not a study in data/studies.csv",
+                "add the study and its figures there, or exclude the record",
+            ),
+        ),
+    )
 
 
 def test_included_record_without_figures(project: Path) -> None:
     line = edit(project, "gardner2016", stage_reached="assessed", decision="included", reason="")
-    assert_problems(project, (f"{LOG}:{line}: decision: ", (
-        "record 'gardner2016' is included but none of its studies (gardner2016) has a figure",
-        "reason 'report not retrieved'")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: decision: ",
+            (
+                "record 'gardner2016' is included but none of its studies (gardner2016) has a figure",
+                "reason 'report not retrieved'",
+            ),
+        ),
+    )
 
 
 def test_study_with_figures_excluded(project: Path) -> None:
-    line = edit(project, "ueda2016", stage_reached="sought", decision="excluded",
-                reason="report not retrieved")
+    line = edit(
+        project, "ueda2016", stage_reached="sought", decision="excluded", reason="report not retrieved"
+    )
     figure = line_of(project, "ueda2016-p1", "patients")
-    assert_problems(project, (f"{LOG}:{line}: decision: ", (
-        f"study 'ueda2016' (citekey 'ueda2016') has figures (data/patients.csv:{figure})",
-        "include it (stage_reached 'assessed'")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: decision: ",
+            (
+                f"study 'ueda2016' (citekey 'ueda2016') has figures (data/patients.csv:{figure})",
+                "include it (stage_reached 'assessed'",
+            ),
+        ),
+    )
 
 
 def test_study_with_figures_without_a_record(project: Path) -> None:
     rows = read_rows(project)
     write_rows(project, [r for r in rows if r[0] != "ueda2016"])
     study = line_of(project, "ueda2016", "studies")
-    assert_problems(project, (f"{LOG}: citekey: ", (
-        f"study 'ueda2016' (data/studies.csv:{study}) has figures",
-        "no record has its citekey 'ueda2016': add a row with citekey 'ueda2016'")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}: citekey: ",
+            (
+                f"study 'ueda2016' (data/studies.csv:{study}) has figures",
+                "no record has its citekey 'ueda2016': add a row with citekey 'ueda2016'",
+            ),
+        ),
+    )
 
 
 def test_citekey_typo_is_one_problem(project: Path) -> None:
     # The generic citekey rule and check_screening say it in the same words (shown once), and
     # neither "not a study" nor "study ueda2016 has no record" is added: the "did you mean" says it.
     line = edit(project, "ueda2016", citekey="ueda216")
-    assert_problems(project, (f"{LOG}:{line}: citekey: ", (
-        "unknown citekey 'ueda216' (not in references.bib)", "did you mean `ueda2016`?")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: citekey: ",
+            ("unknown citekey 'ueda216' (not in references.bib)", "did you mean `ueda2016`?"),
+        ),
+    )
 
 
 def test_the_same_work_logged_twice(project: Path) -> None:
@@ -235,38 +305,68 @@ def test_the_same_work_logged_twice(project: Path) -> None:
     copy = list(next(r for r in rows if r[0] == "rayes2016"))
     copy[0] = "rayes2016-again"
     write_rows(project, rows + [copy])
-    assert_problems(project, (f"{LOG}:{len(rows) + 1}: citekey: ", (
-        f"citekey 'rayes2016' already has a record on line {first}", "merge the rows")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{len(rows) + 1}: citekey: ",
+            (f"citekey 'rayes2016' already has a record on line {first}", "merge the rows"),
+        ),
+    )
 
 
 def test_founding_document_with_found_in(project: Path) -> None:
     line = edit(project, "clesham2020", found_in="vandersluis2023")
-    assert_problems(project, (f"{LOG}:{line}: found_in: ", (
-        "a founding document is not found in a reference list", "leave found_in empty")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: found_in: ",
+            ("a founding document is not found in a reference list", "leave found_in empty"),
+        ),
+    )
 
 
 def test_citation_searching_without_found_in(project: Path) -> None:
     line = edit(project, "rayes2016", found_in="")
-    assert_problems(project, (f"{LOG}:{line}: found_in: ", (
-        "say which founding document's reference list names this work",)))
+    assert_problems(
+        project,
+        (f"{LOG}:{line}: found_in: ", ("say which founding document's reference list names this work",)),
+    )
 
 
 def test_found_in_a_document_that_is_not_founding(project: Path) -> None:
     line = edit(project, "rayes2016", found_in="durer2018")
-    assert_problems(project, (f"{LOG}:{line}: found_in: ", (
-        "'durer2018' is not the citekey of a founding document of this log", "did you mean `durer2019`?")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: found_in: ",
+            (
+                "'durer2018' is not the citekey of a founding document of this log",
+                "did you mean `durer2019`?",
+            ),
+        ),
+    )
 
 
 def test_citation_searching_without_reference_number(project: Path) -> None:
     line = edit(project, "rayes2016", reference_numbers="")
-    assert_problems(project, (f"{LOG}:{line}: reference_numbers: ", (
-        "say under which number the citing reference list gives this work",)))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: reference_numbers: ",
+            ("say under which number the citing reference list gives this work",),
+        ),
+    )
 
 
 def test_record_without_citekey_or_citation(project: Path) -> None:
     line = edit(project, "durer2019-ref07", citation="")
-    assert_problems(project, (f"{LOG}:{line}: citation: ", (
-        "a record needs its citekey", "its citation as the reference list prints it")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: citation: ",
+            ("a record needs its citekey", "its citation as the reference list prints it"),
+        ),
+    )
 
 
 def test_prisma_boxes_that_do_not_add_up(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -279,8 +379,13 @@ def test_prisma_boxes_that_do_not_add_up(project: Path, monkeypatch: pytest.Monk
         return c
 
     monkeypatch.setattr(screening, "prisma_counts", off_by_one)
-    assert_problems(project, (f"{LOG}: the PRISMA 2020 boxes do not add up: ", (
-        "reports assessed − Σ reports excluded", "but reports of included studies")))
+    assert_problems(
+        project,
+        (
+            f"{LOG}: the PRISMA 2020 boxes do not add up: ",
+            ("reports assessed − Σ reports excluded", "but reports of included studies"),
+        ),
+    )
 
 
 def test_make_check_reports_screening_problems(project: Path, capsys: pytest.CaptureFixture) -> None:

@@ -60,7 +60,8 @@ def test_empty_page_is_reported(site_copy: Path) -> None:
 def test_script_from_another_origin_is_reported(site_copy: Path) -> None:
     page = site_copy / "_build/html/chapters/index.html"
     html = page.read_text(encoding="utf-8").replace(
-        "</head>", '<script src="https://cdn.jsdelivr.net/npm/vega@6"></script></head>')
+        "</head>", '<script src="https://cdn.jsdelivr.net/npm/vega@6"></script></head>'
+    )
     page.write_text(html, encoding="utf-8")
     problems = [str(p) for p in check_site(site_copy)]
     assert any("loads from another origin" in p and "cdn.jsdelivr.net" in p for p in problems)
@@ -70,9 +71,13 @@ def test_no_built_page_fetches_from_another_origin(built_book: Path) -> None:
     # Acceptance: no <script src> or <link href> to another origin anywhere in the built HTML.
     offenders = []
     for page in built_book.rglob("*.html"):
-        for m in re.finditer(r'<(script|link)\b[^>]*\b(src|href)="((?:https?:)?//[^"]+)"', page.read_text(encoding="utf-8")):
+        for m in re.finditer(
+            r'<(script|link)\b[^>]*\b(src|href)="((?:https?:)?//[^"]+)"', page.read_text(encoding="utf-8")
+        ):
             tag = m.group(0)
-            if m.group(1) == "link" and not re.search(r'rel="[^"]*(stylesheet|preload|icon|modulepreload)', tag):
+            if m.group(1) == "link" and not re.search(
+                r'rel="[^"]*(stylesheet|preload|icon|modulepreload)', tag
+            ):
                 continue
             offenders.append(f"{page.relative_to(built_book)}: {m.group(3)}")
     assert offenders == []

@@ -45,8 +45,10 @@ def _book(tmp_path: Path, chapter: str, *, extra_page: bool = False) -> Path:
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
-    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n"
-                                   "  - file: chapters/chapter\n  - file: chapters/references\n")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: chapters/index\nchapters:\n"
+        "  - file: chapters/chapter\n  - file: chapters/references\n"
+    )
     (book / "references.bib").write_text(BIB)
     (book / "chapters" / "index.md").write_text(PAGE.format(title="Home", body="Cites {cite:p}`known2020`."))
     (book / "chapters" / "references.md").write_text("# References\n\n```{bibliography}\n```\n")

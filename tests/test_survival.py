@@ -32,7 +32,15 @@ def event_rows(km: KaplanMeier):
     """The rows R's summary() prints: event times only."""
     keep = [i for i, d in enumerate(km.n_event) if d > 0]
     pick = lambda seq: [seq[i] for i in keep]  # noqa: E731
-    return pick(km.time), pick(km.n_risk), pick(km.n_event), pick(km.survival), pick(km.std_err), pick(km.lower), pick(km.upper)
+    return (
+        pick(km.time),
+        pick(km.n_risk),
+        pick(km.n_event),
+        pick(km.survival),
+        pick(km.std_err),
+        pick(km.lower),
+        pick(km.upper),
+    )
 
 
 # Source: survival package test output tests/doaml.Rout.save (github.com/therneau/survival),
@@ -162,16 +170,22 @@ def test_numbers_at_risk():
 def test_survival_at_requested_times():
     km = kaplan_meier(*GROUPS["Maintained"])
     s = km.survival
-    assert km.survival_at([0, 8.9, 9, 12, 13, 160, 161]) == pytest.approx([1.0, 1.0, s[0], s[0], s[1], s[8], s[8]])
+    assert km.survival_at([0, 8.9, 9, 12, 13, 160, 161]) == pytest.approx(
+        [1.0, 1.0, s[0], s[0], s[1], s[8], s[8]]
+    )
     assert math.isnan(km.survival_at(162)[0])
 
 
 def test_log_log_band_by_direct_computation():
     # No published R conf.type="log-log" output was found for these data: R's formula,
     # exp(-exp(log(-log S) -/+ z se(log S) / log S)), computed directly.
-    km = kaplan_meier(MAINTAINED_TIME + NONMAINTAINED_TIME, MAINTAINED_EVENT + NONMAINTAINED_EVENT, conf_type="log-log")
+    km = kaplan_meier(
+        MAINTAINED_TIME + NONMAINTAINED_TIME, MAINTAINED_EVENT + NONMAINTAINED_EVENT, conf_type="log-log"
+    )
     z = 1.959963984540054
-    for s, se, lo, hi in zip(km.survival[:-1], km.std_err_log[:-1], km.lower[:-1], km.upper[:-1]):
+    for s, se, lo, hi in zip(
+        km.survival[:-1], km.std_err_log[:-1], km.lower[:-1], km.upper[:-1], strict=True
+    ):
         a = math.exp(-math.exp(math.log(-math.log(s)) + z * se / math.log(s)))
         b = math.exp(-math.exp(math.log(-math.log(s)) - z * se / math.log(s)))
         assert (lo, hi) == pytest.approx((min(a, b), max(a, b)))
@@ -182,7 +196,7 @@ def test_plain_band_by_direct_computation():
     # R's conf.type="plain": S -/+ z se(S), clipped to [0, 1] (independent direct computation).
     km = kaplan_meier(*GROUPS["Nonmaintained"], conf_type="plain", level=0.9)
     z = 1.6448536269514722
-    for s, se, lo, hi in zip(km.survival[:-1], km.std_err[:-1], km.lower[:-1], km.upper[:-1]):
+    for s, se, lo, hi in zip(km.survival[:-1], km.std_err[:-1], km.lower[:-1], km.upper[:-1], strict=True):
         assert lo == pytest.approx(max(0.0, s - z * se))
         assert hi == pytest.approx(min(1.0, s + z * se))
 

@@ -55,14 +55,16 @@ def parse(html: str) -> _Collect:
 
 @pytest.fixture
 def studies() -> pd.DataFrame:
-    return pd.DataFrame({
-        "study_id": ["study-a", "study-b", "study-c"],
-        "design": ["Case series", "Single-arm trial", "Cohort"],
-        "n_patients": [5.0, 30.0, None],  # float because of the gap
-        "multicentre": [True, False, None],
-        "start_date": pd.to_datetime(["2019-03-01", "2020-07-15", None]),
-        "unused": ["x", "y", "z"],
-    })
+    return pd.DataFrame(
+        {
+            "study_id": ["study-a", "study-b", "study-c"],
+            "design": ["Case series", "Single-arm trial", "Cohort"],
+            "n_patients": [5.0, 30.0, None],  # float because of the gap
+            "multicentre": [True, False, None],
+            "start_date": pd.to_datetime(["2019-03-01", "2020-07-15", None]),
+            "unused": ["x", "y", "z"],
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,7 +102,8 @@ def test_fmt_helpers():
 
 def test_study_characteristics(studies):
     out = tb.study_characteristics(
-        studies, columns=["study_id", "design", "n_patients", "multicentre", "start_date"],
+        studies,
+        columns=["study_id", "design", "n_patients", "multicentre", "start_date"],
         labels={"study_id": "Study", "n_patients": "Patients", "start_date": "First enrolment"},
         caption="Table 1. Included studies",
     )
@@ -123,8 +126,11 @@ def test_study_characteristics(studies):
 def test_study_characteristics_escapes_everything(studies):
     evil = studies.assign(design=['<script>alert("x")</script>', "a & b", "it's"])
     out = tb.study_characteristics(
-        evil, columns=["study_id", "design"], labels={"design": "<b>Design</b>"},
-        caption="<img src=x onerror=alert(1)>")
+        evil,
+        columns=["study_id", "design"],
+        labels={"design": "<b>Design</b>"},
+        caption="<img src=x onerror=alert(1)>",
+    )
     assert "<script>" not in out.html and "</script>" not in out.html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in out.html
     assert "<b>" not in out.html and "&lt;b&gt;Design&lt;/b&gt;" in out.html
@@ -150,12 +156,32 @@ def test_study_characteristics_errors(studies):
 @pytest.fixture
 def sof_rows() -> list[SoFRow]:
     return [
-        SoFRow(outcome="Outcome one", estimate=62.0, lower=48.0, upper=74.5, participants=120,
-               studies=5, certainty="low", comments="Downgraded for imprecision.", digits=0),
-        SoFRow(outcome="Outcome two", effect="HR 0.62 (0.40 to 0.95)", participants=40,
-               studies=1, certainty="very low"),
-        SoFRow(outcome="Outcome three", estimate=30.0, participants=None, studies=2,
-               certainty="Moderate", comments='<script>alert("sof")</script>'),
+        SoFRow(
+            outcome="Outcome one",
+            estimate=62.0,
+            lower=48.0,
+            upper=74.5,
+            participants=120,
+            studies=5,
+            certainty="low",
+            comments="Downgraded for imprecision.",
+            digits=0,
+        ),
+        SoFRow(
+            outcome="Outcome two",
+            effect="HR 0.62 (0.40 to 0.95)",
+            participants=40,
+            studies=1,
+            certainty="very low",
+        ),
+        SoFRow(
+            outcome="Outcome three",
+            estimate=30.0,
+            participants=None,
+            studies=2,
+            certainty="Moderate",
+            comments='<script>alert("sof")</script>',
+        ),
     ]
 
 

@@ -124,7 +124,7 @@ def test_unknown_citekey_without_close_match_has_no_suggestion(project):
 def test_missing_required_column(project):
     rows = read_rows(project, "outcomes")
     j = rows[0].index("locator")
-    write_rows(project, "outcomes", [r[:j] + r[j + 1:] for r in rows])
+    write_rows(project, "outcomes", [r[:j] + r[j + 1 :] for r in rows])
     found = problems(project)
     assert found == [
         "data/outcomes.csv:1: locator: missing column 'locator' (required); "
@@ -138,7 +138,8 @@ def test_value_outside_enum_lists_allowed_values(project):
     (p,) = check_project(project)
     assert (p.file, p.row, p.column) == ("data/studies.csv", 3, "design")
     assert p.message.startswith(
-        "value 'randomized' not allowed; allowed: randomised trial, single-arm trial, cohort, case series")
+        "value 'randomized' not allowed; allowed: randomised trial, single-arm trial, cohort, case series"
+    )
     assert "did you mean 'randomised trial'" in p.message
 
 
@@ -162,13 +163,15 @@ def test_duplicate_primary_key_without_unique_constraint(project):
 def test_duplicate_composite_primary_key(project):
     def composite(d):
         d["resources"][1]["schema"]["primaryKey"] = ["study_id", "outcome"]
+
     edit_package(project, composite)
     set_cell(project, "outcomes", "alpha-mrd", "outcome", "complete remission")
     found = problems(project)
     assert len(found) == 1
     assert found[0].startswith(
         "data/outcomes.csv:3: duplicate primary key (study_id, outcome) = ('alpha', 'complete remission') "
-        "(also on row 2)")
+        "(also on row 2)"
+    )
 
 
 def test_unknown_foreign_key(project):
@@ -199,6 +202,7 @@ def test_minimum_constraint(project):
 def test_maximum_and_pattern_constraints(project):
     def tighten(d):
         field(d, "outcomes", "total")["constraints"]["maximum"] = 25
+
     edit_package(project, tighten)
     set_cell(project, "studies", "gamma", "study_id", "Gamma!")
     set_cell(project, "outcomes", "gamma-cr", "study_id", "Gamma!")
@@ -250,8 +254,10 @@ def test_frictionless_header_guessing_is_pinned_to_line_1(project):
     # the note under flag), so the per-cell rules are not run on it
     assert found[:1] == ["data/outcomes.csv:2: row has 12 cells but the header has 13 (missing: note)"]
     assert "data/outcomes.csv:4: blank row; delete it" in found
-    assert any(f.startswith("data/outcomes.csv:6: unit: value 'percentage' not allowed; allowed: percent,")
-               for f in found)
+    assert any(
+        f.startswith("data/outcomes.csv:6: unit: value 'percentage' not allowed; allowed: percent,")
+        for f in found
+    )
     assert not any("missing column" in f or "header" in f.replace("the header has", "") for f in found)
     assert len(found) == 3
 
@@ -311,6 +317,7 @@ def test_invalid_descriptor_and_unknown_field_type(project):
     def break_it(d):
         field(d, "studies", "n_patients")["type"] = "int"
         field(d, "outcomes", "unit")["constraints"]["enum"] = "percent"
+
     edit_package(project, break_it)
     found = problems(project)
     assert (
@@ -318,13 +325,16 @@ def test_invalid_descriptor_and_unknown_field_type(project):
         "type; allowed: string, number, integer, boolean, object, array, date, time, datetime, year, "
         "yearmonth, duration, geopoint, geojson, any, list"
     ) in found
-    assert any(f.startswith("data/datapackage.json: invalid descriptor:")
-               and "'percent' is not of type 'array'" in f for f in found)
+    assert any(
+        f.startswith("data/datapackage.json: invalid descriptor:") and "'percent' is not of type 'array'" in f
+        for f in found
+    )
 
 
 def test_foreign_key_to_unknown_resource(project):
     def break_it(d):
         d["resources"][1]["schema"]["foreignKeys"][0]["reference"]["resource"] = "trials"
+
     edit_package(project, break_it)
     assert problems(project) == [
         "data/datapackage.json: resource 'outcomes': foreign key ['study_id'] refers to unknown "
@@ -444,24 +454,42 @@ def test_flag_without_note(project):
 def test_rules_use_column_names_in_any_table(project):
     """A new table with the conventional columns gets the same rules without any code change."""
     (project / "data" / "adverse_events.csv").write_text(
-        "ae_id,study_id,events,total,citekey,locator\n"
-        "a1,alpha,4,3,okafor2022,Table 4\n", encoding="utf-8")
+        "ae_id,study_id,events,total,citekey,locator\na1,alpha,4,3,okafor2022,Table 4\n", encoding="utf-8"
+    )
 
     def add(d):
-        d["resources"].append({
-            "name": "adverse_events", "path": "adverse_events.csv", "format": "csv",
-            "schema": {"fields": [{"name": n, "type": "integer" if n in ("events", "total") else "string"}
-                                  for n in ("ae_id", "study_id", "events", "total", "citekey", "locator")]},
-        })
+        d["resources"].append(
+            {
+                "name": "adverse_events",
+                "path": "adverse_events.csv",
+                "format": "csv",
+                "schema": {
+                    "fields": [
+                        {"name": n, "type": "integer" if n in ("events", "total") else "string"}
+                        for n in ("ae_id", "study_id", "events", "total", "citekey", "locator")
+                    ]
+                },
+            }
+        )
+
     edit_package(project, add)
     assert problems(project) == ["data/adverse_events.csv:2: events: events 4 exceeds total 3"]
 
 
 def test_non_numeric_count_in_string_column_is_reported(project):
     (project / "data" / "extra.csv").write_text("k,events,total,locator\nx,four,3,T1\n", encoding="utf-8")
-    edit_package(project, lambda d: d["resources"].append({
-        "name": "extra", "path": "extra.csv",
-        "schema": {"fields": [{"name": n, "type": "string"} for n in ("k", "events", "total", "locator")]}}))
+    edit_package(
+        project,
+        lambda d: d["resources"].append(
+            {
+                "name": "extra",
+                "path": "extra.csv",
+                "schema": {
+                    "fields": [{"name": n, "type": "string"} for n in ("k", "events", "total", "locator")]
+                },
+            }
+        ),
+    )
     assert problems(project) == ["data/extra.csv:2: events: value 'four' is not a whole number"]
 
 
@@ -486,8 +514,10 @@ def test_missing_bibliography_is_one_problem_not_a_cascade(project):
 
 def test_unknown_cite_key_in_chapter(project):
     md = project / "chapters" / "intro.md"
-    md.write_text(md.read_text(encoding="utf-8").replace("{cite:t}`okafor2022`", "{cite:t}`okafor2021`"),
-                  encoding="utf-8")
+    md.write_text(
+        md.read_text(encoding="utf-8").replace("{cite:t}`okafor2022`", "{cite:t}`okafor2021`"),
+        encoding="utf-8",
+    )
     assert problems(project) == [
         "chapters/intro.md:5: cite: unknown citekey 'okafor2021' (not in references.bib); "
         "did you mean `okafor2022`?"
@@ -523,8 +553,10 @@ def test_all_problems_in_all_files_are_reported_in_one_run(project, capsys):
     set_cell(project, "outcomes", "beta-cr", "locator", "")
     set_cell(project, "outcomes", "gamma-cr", "study_id", "delta")
     bib = project / "references.bib"
-    bib.write_text(bib.read_text(encoding="utf-8") + "\n@misc{lindqvist2023, title={Again}, year={2024}}\n",
-                   encoding="utf-8")
+    bib.write_text(
+        bib.read_text(encoding="utf-8") + "\n@misc{lindqvist2023, title={Again}, year={2024}}\n",
+        encoding="utf-8",
+    )
     methods = project / "chapters" / "methods.md"
     methods.write_text("# Methods\n\nSee {footcite}`nobody1999`.\n", encoding="utf-8")
 
