@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 
-.PHONY: book test check site serve lock clean
+.PHONY: book test check site bench serve lock clean
 
 $(READY): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ site: $(READY)
 
 test: $(READY)
 	$(BIN)/python -m pytest
+
+# Build times, page weights and chart times, measured on a temporary copy of the project:
+# _build/bench/report.json and report.md (also printed). See README, "Performance".
+bench: $(READY)
+	$(BIN)/python -m livingreview bench
 
 # Preview the built site at http://127.0.0.1:8000 (after `make book`).
 serve:

@@ -30,11 +30,13 @@ def book_root(start: Path | None = None) -> Path | None:
 
 def start() -> Any:
     """Set up the page (offline charts) and return the shared dataset of the book being built
-    (not of wherever the engine is installed), schema applied."""
+    (not of wherever the engine is installed), schema applied. The first page of a build to load
+    the data keeps the frames in the build's cache; the others read them back."""
     from livingreview import data
 
     render.enable()
-    return data.load(book_root())
+    root = book_root()
+    return data.load(root, cache_dir=root / "_build" / ".livingreview-cache" if root else None)
 
 
 def glue(name: str, value: Any) -> Any:

@@ -18,8 +18,11 @@ This module deliberately does not import frictionless (slow); full validation li
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
+import pickle
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,13 +289,11 @@ def _convert(values: list[str | None], fld: dict) -> tuple[pd.Series, list[tuple
     if isinstance(enum, list) and enum:
         cats, _ = _convert([str(e) for e in enum], {**fld, "constraints": {}})
         cats = list(pd.unique(cats.dropna()))
-        allowed = set(cats)
-        objects = [None if pd.isna(x) else x for x in series.astype(object)]
-        for i, (v, x) in enumerate(zip(values, objects, strict=True)):
-            if x is not None and x not in allowed:
-                bad.append((i, v))
-                objects[i] = None
-        series = pd.Series(pd.Categorical(objects, categories=cats, ordered=True))
+        # Values outside the enum get no category (code -1): missing in the result, and reported.
+        codes = pd.Index(cats).get_indexer(series)
+        outside = (codes == -1) & series.notna().to_numpy(dtype=bool)
+        bad.extend((int(i), values[i]) for i in outside.nonzero()[0])
+        series = pd.Series(pd.Categorical.from_codes(codes, categories=cats, ordered=True))
     return series, bad
 
 
@@ -321,19 +322,21 @@ def _frame_for(name: str, resource: dict, package_dir: Path, root: Path,
     for n in missing:
         problems.append(Problem(shown, 1, n, f"missing column {n!r}"))
     columns: dict[str, pd.Series] = {}
-    records = [r for r in table.records if not is_blank(r)]  # blank rows are not data
-    lines = [ln for r, ln in zip(table.records, table.lines, strict=True) if not is_blank(r)]
+    kept = [(r, ln) for r, ln in zip(table.records, table.lines, strict=True) if not is_blank(r)]
+    records = [r for r, _ in kept]  # blank rows are not data
+    lines = [ln for _, ln in kept]
     for r, ln in zip(records, lines, strict=True):
         if len(r) != width:
             problems.append(Problem(shown, ln, None, f"row has {len(r)} cells but the header has {width}"))
     if any(len(r) != width for r in records) or missing:
         return None
     seen: set[str] = set()
+    cells_by_column = list(zip(*records, strict=True)) if records else [() for _ in header]
     for j, col in enumerate(header):
         if col in seen:
             continue
         seen.add(col)
-        raw = [None if r[j] in nulls else r[j] for r in records]
+        raw = [None if v in nulls else v for v in cells_by_column[j]]
         fld = fields.get(col, {"name": col, "type": "string"})
         series, bad = _convert(raw, fld)
         in_enum = " (not in the enum)" if "enum" in (fld.get("constraints") or {}) else ""
@@ -389,13 +392,58 @@ class Dataset(Mapping):
         return f"Dataset({parts})"
 
 
-def load(root: Path | str | None = None, *, validate: bool = False) -> Dataset:
+def _cache_key(root: Path, descriptor: dict) -> str:
+    """What the loaded frames depend on: the data package, its files, this module, pandas."""
+    h = hashlib.sha256(f"{pd.__version__}|".encode())
+    h.update(Path(__file__).read_bytes())
+    package_file = root / PACKAGE_FILE
+    h.update(package_file.read_bytes())
+    for resource in descriptor["resources"]:
+        schema = resource.get("schema")
+        paths = [resource_path(resource, package_file.parent)]
+        paths += [package_file.parent / schema] if isinstance(schema, str) else []
+        for path in paths:
+            if path is not None:
+                h.update(f"\0{path.name}\0".encode())
+                h.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return h.hexdigest()[:24]
+
+
+def _read_cache(path: Path) -> dict[str, pd.DataFrame] | None:
+    try:
+        with open(path, "rb") as f:
+            tables = pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+        return None
+    return tables if isinstance(tables, dict) else None
+
+
+def _write_cache(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(tables, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # whole or not at all, for a page loading at the same moment
+        for old in path.parent.glob("dataset-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
+
+
+def load(root: Path | str | None = None, *, validate: bool = False,
+         cache_dir: Path | str | None = None) -> Dataset:
     """Load every CSV resource of ``<root>/data/datapackage.json`` with its Table Schema applied.
 
     Without ``validate`` only what is needed to build the frames is checked (a value that cannot
     be converted to its declared type raises DataError). With ``validate=True`` the data checks
     of ``livingreview.validate`` (schema, cross-field rules, citekeys) run first and DataError
-    lists every problem found."""
+    lists every problem found.
+
+    With ``cache_dir``, the frames of a successful load are kept there (a pickle named after a
+    digest of the data package, its files, this module and pandas' version), so that the other
+    pages of a build read them back instead of parsing every CSV again."""
     root = Path(root) if root is not None else default_root()
     if validate:
         from .validate import check_data
@@ -404,6 +452,9 @@ def load(root: Path | str | None = None, *, validate: bool = False) -> Dataset:
         if problems:
             raise DataError(problems)
     descriptor = read_package(root)
+    cache = Path(cache_dir) / f"dataset-{_cache_key(root, descriptor)}.pickle" if cache_dir else None
+    if cache is not None and (tables := _read_cache(cache)) is not None:
+        return Dataset(tables=tables, package=descriptor, root=root)
     package_dir = (root / PACKAGE_FILE).parent
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
@@ -414,6 +465,8 @@ def load(root: Path | str | None = None, *, validate: bool = False) -> Dataset:
             tables[name] = df
     if problems:
         raise DataError(problems)
+    if cache is not None:
+        _write_cache(cache, tables)
     return Dataset(tables=tables, package=descriptor, root=root)
 
 

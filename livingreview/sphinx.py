@@ -11,13 +11,18 @@ loader snippet embeds on page load.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
 
 from livingreview import __version__, living
-from livingreview.render import CHART_CLASS, VEGA_LITE_VERSION
+from livingreview.render import CHART_CLASS
 
 STATIC_DIR = "livingreview"
 BUNDLE_NAME = "vega-bundle.js"
@@ -25,7 +30,8 @@ CSS_NAME = "livingreview.css"
 TABLES_JS = "tables.js"
 SORTABLE_CLASS = "lr-sortable"
 
-# Sorting and filtering for evidence tables: our own few lines, no external library.
+# Sorting and filtering for evidence tables, and the rest of a long table on demand: our own few
+# lines, no external library.
 _TABLES_JS = """
 (function () {
   function cellValue(row, i) {
@@ -33,10 +39,45 @@ _TABLES_JS = """
     var num = parseFloat(text.replace(/[^0-9.\\-]/g, ""));
     return /^[<>~]?\\s*-?[0-9.]+/.test(text) && !isNaN(num) ? num : text.toLowerCase();
   }
+  // A long table's page carries its first rows; the others are in a script of their own, added
+  // (once) when the reader asks for them, filters or sorts. A script, not a fetch: it also works
+  // from a copy of the site opened as files.
+  function loadRows(table, done) {
+    if (!table.dataset.lrRows) { done(); return; }
+    if (table.lrWaiting) { table.lrWaiting.push(done); return; }
+    table.lrWaiting = [done];
+    var key = table.dataset.lrKey;
+    var note = document.querySelector('p.lr-more[data-lr-for="' + key + '"]');
+    if (note) note.textContent = "Loading the other rows\\u2026";
+    var script = document.createElement("script");
+    script.src = table.dataset.lrRows;
+    script.onload = function () {
+      var html = (window.lrRows || {})[key];
+      if (html) table.tBodies[0].insertAdjacentHTML("beforeend", html);
+      delete table.dataset.lrRows;
+      if (note) note.remove();
+      var waiting = table.lrWaiting;
+      table.lrWaiting = null;
+      waiting.forEach(function (f) { f(); });
+    };
+    script.onerror = function () {
+      table.lrWaiting = null;
+      if (note) note.textContent = "The other rows could not be loaded; they are in the downloadable data.";
+    };
+    document.head.appendChild(script);
+  }
+  function setupMore(table) {
+    var note = document.querySelector('p.lr-more[data-lr-for="' + table.dataset.lrKey + '"]');
+    var button = note && note.querySelector("button.lr-show-all");
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      loadRows(table, function () { if (table.lrRefresh) table.lrRefresh(); });
+    });
+  }
   function setup(table) {
     var body = table.tBodies[0];
     if (!body) return;
-    var rows = Array.prototype.slice.call(body.rows);
     var filter = document.createElement("input");
     filter.type = "search";
     filter.className = "lr-filter";
@@ -46,15 +87,17 @@ _TABLES_JS = """
     count.className = "lr-meta lr-count";
     count.setAttribute("aria-live", "polite");
     function update() {
-      var q = filter.value.trim().toLowerCase(), shown = 0;
-      rows.forEach(function (r) {
+      var q = filter.value.trim().toLowerCase(), shown = 0, rows = body.rows;
+      Array.prototype.forEach.call(rows, function (r) {
         var hit = !q || r.textContent.toLowerCase().indexOf(q) !== -1;
         r.hidden = !hit;
         if (hit) shown++;
       });
-      count.textContent = " " + shown + " of " + rows.length + " rows";
+      var total = table.dataset.lrRows ? Number(table.dataset.lrTotal) : rows.length;
+      count.textContent = " " + shown + " of " + total + " rows";
     }
-    filter.addEventListener("input", update);
+    table.lrRefresh = update;
+    filter.addEventListener("input", function () { loadRows(table, update); });
     table.parentNode.insertBefore(filter, table);
     table.parentNode.insertBefore(count, table);
     update();
@@ -66,24 +109,42 @@ _TABLES_JS = """
       th.textContent = "";
       th.appendChild(button);
       th.setAttribute("aria-sort", "none");
-      button.addEventListener("click", function () {
+      button.addEventListener("click", function () { loadRows(table, function () {
         var asc = th.getAttribute("aria-sort") !== "ascending";
         Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.setAttribute("aria-sort", "none"); });
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (a, b) {
           var x = cellValue(a, i), y = cellValue(b, i);
           if (typeof x !== typeof y) { x = String(x); y = String(y); }
           return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
         });
         rows.forEach(function (r) { body.appendChild(r); });
-      });
+        update();
+      }); });
     });
   }
-  function setupAll() { document.querySelectorAll("table.%(cls)s").forEach(setup); }
+  function setupAll() {
+    document.querySelectorAll("table.%(cls)s").forEach(setup);
+    document.querySelectorAll("table[data-lr-rows]").forEach(setupMore);
+  }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupAll);
   else setupAll();
 })();
 """ % {"cls": SORTABLE_CLASS}
+
+# A long table (over ROWS_SHOWN rows) ships its first ROWS_SHOWN rows in its page; the others are
+# written to a script of their own under _static/livingreview/rows/, loaded when the reader asks
+# for them (or filters or sorts), so that a page's weight does not grow with the data. The whole
+# table is still what the page's code produced, and the search index still holds every row.
+ROWS_SHOWN = 50
+ROWS_DIR = "rows"
+_NOT_TABLE_END = r"(?:(?!</table>).)*?"  # anything inside one table
+_LONG_TABLE = re.compile(
+    r'<table class="(?P<cls>(?:[^"]*\s)?lr-table(?:\s[^"]*)?)">'
+    rf"(?P<head>{_NOT_TABLE_END}<tbody>)(?P<rows>{_NOT_TABLE_END})(?P<end></tbody>\s*</table>)", re.S)
+_ROW = re.compile(r"<tr>.*?</tr>", re.S)
+
 
 # Runs inside the bundle, where vegaEmbed is in scope. Embeds every chart spec on the page;
 # a failure is shown in place of the chart and logged, never hidden.
@@ -106,10 +167,11 @@ function lrEmbedAll() {
       });
   });
 }
+// The bundle comes after the page's charts: draw them now, and any parsed later on
+// DOMContentLoaded.
+lrEmbedAll();
 if (document.readyState === "loading") {
   document.addEventListener("DOMContentLoaded", lrEmbedAll);
-} else {
-  lrEmbedAll();
 }
 """ % {"cls": CHART_CLASS}
 
@@ -135,25 +197,63 @@ th[aria-sort="descending"] button.lr-sort::after { content: " \\25BC"; }
 """ % {"cls": CHART_CLASS}
 
 
-def _bundle_text(cache_dir: Path) -> str:
-    """The Vega bundle with our loader; generated by vl-convert (about 2 s), cached by version."""
+def _bundle_path(cache_dir: Path) -> Path:
+    """Where the bundle for the installed versions is cached (Altair's version fixes the
+    Vega-Lite version; reading it does not import Altair)."""
+    from importlib.metadata import version
+
     import vl_convert
 
     key = hashlib.sha256(
         f"{vl_convert.get_vega_version()}|{vl_convert.get_vega_embed_version()}|"
-        f"{VEGA_LITE_VERSION}|{_LOADER_SNIPPET}".encode()
+        f"altair {version('altair')}|{_LOADER_SNIPPET}".encode()
     ).hexdigest()[:16]
-    cached = cache_dir / f"vega-bundle-{key}.js"
+    return cache_dir / f"vega-bundle-{key}.js"
+
+
+def _bundle_text(cache_dir: Path) -> str:
+    """The Vega bundle with our loader; generated by vl-convert (about 2 s), cached by version."""
+    wait_for_bundle()  # one started by start_bundle(): let it finish, then read its file
+    cached = _bundle_path(cache_dir)
     if not cached.exists():
+        import vl_convert
+
+        from livingreview.render import vega_lite_version
+
         cache_dir.mkdir(parents=True, exist_ok=True)
-        text = vl_convert.javascript_bundle(_LOADER_SNIPPET, vl_version=VEGA_LITE_VERSION)
+        text = vl_convert.javascript_bundle(_LOADER_SNIPPET, vl_version=vega_lite_version())
         # The bundle declares top-level names (e.g. `_`) that clash with other classic scripts
         # on the page; a module script would have its own scope but is refused on file:// pages.
         text = "(function () {\n" + text + "\n})();\n"
-        tmp = cached.with_suffix(".tmp")
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(cached)
     return cached.read_text(encoding="utf-8")
+
+
+_bundle_job: subprocess.Popen[bytes] | None = None
+
+
+def wait_for_bundle() -> None:
+    """Let a generation started by :func:`start_bundle` finish (a build that stopped early)."""
+    global _bundle_job
+    if _bundle_job is not None:
+        _bundle_job.wait()
+        _bundle_job = None
+
+
+def start_bundle(cache_dir: Path) -> None:
+    """Generate the bundle in a separate process, if it is not cached: vl-convert holds the GIL
+    for its two seconds, so only another process lets the generation overlap the data check and
+    Sphinx's start-up (called by ``python -m livingreview build``; the bundle is awaited when the
+    site is written, and made there if this fails)."""
+    global _bundle_job
+    if _bundle_job is not None or _bundle_path(cache_dir).exists():
+        return
+    _bundle_job = subprocess.Popen(
+        [sys.executable, "-c", "import sys, pathlib, livingreview.sphinx as s; "
+         "s._bundle_text(pathlib.Path(sys.argv[1]))", str(cache_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _write_static(app: Sphinx, exception: Exception | None) -> None:
@@ -170,16 +270,65 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
         living.write_downloads(root, Path(app.outdir))
 
 
+def defer_long_tables(body: str, key_prefix: str, rows_dir: Path, rows_url: str,
+                      shown: int = ROWS_SHOWN) -> tuple[str, list[Path]]:
+    """``body`` with each ``lr-table`` of more than ``shown`` rows cut to its first ``shown``
+    rows; the others are written as ``<rows_dir>/<key>.js`` (``rows_url`` is that folder seen
+    from the page) and the table says where they are. Returns the new body and the files."""
+    written: list[Path] = []
+    count = 0
+
+    def cut(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        rows = _ROW.findall(m.group("rows"))
+        if len(rows) <= shown:
+            return m.group(0)
+        key = f"{key_prefix}-{count}"
+        script = (f"(window.lrRows = window.lrRows || {{}})[{json.dumps(key)}] = "
+                  f"{json.dumps(chr(10).join(rows[shown:]), ensure_ascii=False)};\n")
+        path = rows_dir / f"{key}.js"
+        if not path.is_file() or path.read_text(encoding="utf-8") != script:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(script, encoding="utf-8")
+        written.append(path)
+        version = hashlib.sha256(script.encode()).hexdigest()[:10]
+        total = f"{len(rows):,}"
+        return (f'<table class="{m.group("cls")}" data-lr-key="{key}" data-lr-total="{len(rows)}" '
+                f'data-lr-rows="{rows_url}/{key}.js?v={version}">{m.group("head")}\n'
+                + "\n".join(rows[:shown]) + f"\n  {m.group('end')}\n"
+                f'<p class="lr-meta lr-more" data-lr-for="{key}">Showing the first {shown} of '
+                f'{total} rows. <button type="button" class="lr-show-all" hidden>Show all {total} '
+                f"rows</button><noscript>All rows are in the downloadable data.</noscript></p>")
+
+    return _LONG_TABLE.sub(cut, body), written
+
+
 def _page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
     _strip_thebe_assets(context)
     body = context.get("body", "")
-    # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once.
-    if f'class="{CHART_CLASS}"' in body:
-        app.add_js_file(f"{STATIC_DIR}/{BUNDLE_NAME}", priority=600)
-    if SORTABLE_CLASS in body:
-        app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600)
+    html_page = app.builder.format == "html" and callable(context.get("pathto"))
+    if "lr-table" in body and html_page:
+        rows_url = context["pathto"](f"_static/{STATIC_DIR}/{ROWS_DIR}", 1)
+        body, deferred = defer_long_tables(body, pagename.replace("/", "-"),
+                                           Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR,
+                                           rows_url)
+        if deferred:
+            context["body"] = body
+    # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once: fetched from the
+    # start (preload), run right after the page's content, so that it draws the charts as soon as
+    # they are parsed, not after the theme's deferred scripts (1.5 MB of icons) and
+    # DOMContentLoaded.
+    if f'class="{CHART_CLASS}"' in body and html_page:
+        src = context["pathto"](f"_static/{STATIC_DIR}/{BUNDLE_NAME}", 1)
+        context["metatags"] = (context.get("metatags", "")
+                               + f'\n<link rel="preload" href="{src}" as="script" />')
+        body += f'\n<script src="{src}"></script>\n'
+        context["body"] = body
+    if SORTABLE_CLASS in body or 'data-lr-rows="' in body:
+        app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600, loading_method="defer")
     root = Path(app.srcdir)
     # A book with a dataset is a living review: every page says its version and dates.
     if "body" in context and app.builder.format == "html" and living.has_dataset(root):
@@ -210,10 +359,69 @@ def _strip_thebe_assets(context: dict[str, Any]) -> None:
                         and "THEBE" not in str(getattr(f, "attributes", {}).get("body", ""))]
 
 
+# Extensions Jupyter Book always loads that keep no state of their own in the build environment
+# (sphinx-multitoc-numbering replaces one method of the toctree collector, which runs in the main
+# process; sphinx-jupyterbook-latex adds nodes and LaTeX-only transforms) but do not declare it.
+# Undeclared, Sphinx reads serially and warns, and the strict build turns the warning into a
+# failure.
+_PARALLEL_SAFE_UNDECLARED = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
+
+
+def _declare_parallel_safe(app: Sphinx) -> None:
+    for name in _PARALLEL_SAFE_UNDECLARED:
+        ext = app.extensions.get(name)
+        if ext is not None and ext.parallel_read_safe is None:
+            ext.parallel_read_safe = True
+
+
+def _create_execution_cache(app: Sphinx) -> None:
+    """With parallel reading, each reader process opens myst-nb's execution cache (a SQLite
+    database) and the first to find it missing creates its tables, so two readers of a cold build
+    could both try. Create it once here, in the main process, before the readers start."""
+    if app.parallel <= 1:
+        return
+    nb_config = getattr(app.env, "mystnb_config", None)
+    if nb_config is None or getattr(nb_config, "execution_mode", None) != "cache":
+        return
+    from jupyter_cache.cache.db import create_db
+
+    path = Path(nb_config.execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    path.mkdir(parents=True, exist_ok=True)
+    create_db(path).dispose()
+
+
+def _stop_if_check_failed(app: Sphinx, docname: str, source: list[str]) -> None:
+    """``python -m livingreview build`` runs the data check alongside the build and names a marker
+    file (in the environment) that appears if the check fails: then no further page is read (or
+    executed) on data that did not pass."""
+    marker = os.environ.get("LIVINGREVIEW_CHECK_FAILED")
+    if marker and Path(marker).exists():
+        from sphinx.errors import SphinxError
+
+        raise SphinxError("the data check failed: build stopped (its problems are listed below)")
+
+
+def _pin_bibtex_backend() -> None:
+    """sphinxcontrib-bibtex asks pybtex for its plain-text backend once per citation it resolves,
+    and pybtex finds a plugin by scanning every installed package's entry points on every call
+    (about 10 ms each: two to three seconds per cold build here). Look it up once, then register
+    that very class through pybtex's own ``register_plugin``: later lookups are dictionary hits."""
+    import pybtex.plugin
+
+    backend = pybtex.plugin.find_plugin("pybtex.backends", "plaintext")
+    pybtex.plugin.register_plugin("pybtex.backends", "plaintext", backend, force=True)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     from livingreview import feed, freshness
 
     _drop_thebe(app)
+    _pin_bibtex_backend()
+    # Pages are read (and executed) in parallel when the build runs with several jobs.
+    app.connect("builder-inited", _declare_parallel_safe)
+    # After myst-nb's own builder-inited handler has set the cache path.
+    app.connect("builder-inited", _create_execution_cache, priority=900)
+    app.connect("source-read", _stop_if_check_failed, priority=100)
     freshness.setup(app)
     feed.setup(app)
     app.add_css_file(f"{STATIC_DIR}/{CSS_NAME}")
