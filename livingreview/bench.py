@@ -52,17 +52,26 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 # -- targets (issue 8) -------------------------------------------------------------------------
-COLD_VS_FLOOR = 2.0          # cold build <= 2 x the floor
-NOOP_SECONDS = 3.0           # no-op rebuild <= 3 s, no page executed
-MAX_PAGE_HTML = 250_000      # heaviest page's HTML <= 250 KB
-CHART_SECONDS = 1.5          # every chart of a page rendered <= 1.5 s after navigation
-SCALE_FACTOR = 100           # the synthetic dataset is 100 x today's
-SCALE_BUILD_RATIO = 1.5      # cold build at 100 x <= 1.5 x today's
-SCALE_WEIGHT_CHANGE = 0.10   # page weights at 100 x within 10 % of today's
+COLD_VS_FLOOR = 2.0  # cold build <= 2 x the floor
+NOOP_SECONDS = 3.0  # no-op rebuild <= 3 s, no page executed
+MAX_PAGE_HTML = 250_000  # heaviest page's HTML <= 250 KB
+CHART_SECONDS = 1.5  # every chart of a page rendered <= 1.5 s after navigation
+SCALE_FACTOR = 100  # the synthetic dataset is 100 x today's
+SCALE_BUILD_RATIO = 1.5  # cold build at 100 x <= 1.5 x today's
+SCALE_WEIGHT_CHANGE = 0.10  # page weights at 100 x within 10 % of today's
 
 # What a fresh copy leaves out: outputs, caches and tools, not the project.
-_NOT_PROJECT = {".git", ".venv", "_build", "__pycache__", ".pytest_cache", ".ruff_cache",
-                ".ipynb_checkpoints", "node_modules", ".jupyter_cache"}
+_NOT_PROJECT = {
+    ".git",
+    ".venv",
+    "_build",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    "node_modules",
+    ".jupyter_cache",
+}
 
 
 # -- the copy -------------------------------------------------------------------------------
@@ -73,12 +82,18 @@ def project_files(root: Path) -> list[str]:
     not ignore; without git, every file outside outputs, caches and tools."""
     root = Path(root)
     try:
-        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard"], capture_output=True, check=True).stdout
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=True,
+        ).stdout
         names = [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
         if names:
-            return sorted(n for n in dict.fromkeys(names) if (root / n).is_file()
-                          and not set(PurePosixPath(n).parts) & _NOT_PROJECT)
+            return sorted(
+                n
+                for n in dict.fromkeys(names)
+                if (root / n).is_file() and not set(PurePosixPath(n).parts) & _NOT_PROJECT
+            )
     except (OSError, subprocess.CalledProcessError):
         pass
     files = []
@@ -114,7 +129,7 @@ def executed_pages(log: str, root: Path | None = None) -> list[str]:
         path = m.group("path")
         if root is not None:
             prefix = str(Path(root).resolve()) + os.sep
-            path = path[len(prefix):] if path.startswith(prefix) else path
+            path = path[len(prefix) :] if path.startswith(prefix) else path
         pages.add(path.replace(os.sep, "/"))
     return sorted(pages)
 
@@ -139,8 +154,9 @@ def code_cells(markdown: str) -> list[str]:
         fence = m.group("fence")
         body: list[str] = []
         i += 1
-        while i < len(lines) and not (lines[i].startswith(fence[0] * len(fence))
-                                      and lines[i].strip(fence[0]) == ""):
+        while i < len(lines) and not (
+            lines[i].startswith(fence[0] * len(fence)) and lines[i].strip(fence[0]) == ""
+        ):
             body.append(lines[i])
             i += 1
         i += 1
@@ -151,7 +167,7 @@ def code_cells(markdown: str) -> list[str]:
                 import yaml
 
                 options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(body[1:end])) or {}).items()}
-                body = body[end + 1:]
+                body = body[end + 1 :]
         while body and _OPTION.match(body[0]):
             o = _OPTION.match(body[0])
             options[o.group("key")] = o.group("value")
@@ -183,8 +199,11 @@ def floor_plan(root: Path) -> list[dict[str, Any]]:
             cells = code_cells(src.read_text(encoding="utf-8"))
         else:
             nb = json.loads(src.read_text(encoding="utf-8"))
-            cells = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+            cells = [
+                "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                for c in nb.get("cells", [])
+                if c.get("cell_type") == "code"
+            ]
         if cells:
             plan.append({"page": src.relative_to(root).with_suffix("").as_posix(), "cells": cells})
     return plan
@@ -210,8 +229,10 @@ def _floor_main(plan_file: str) -> int:
                 sys.stdout = real_stdout
             if not result.success:
                 err = result.error_in_exec or result.error_before_exec
-                print(f"floor: {page['page']} cell {k} failed: {type(err).__name__}: {str(err)[:500]}",
-                      file=sys.stderr)
+                print(
+                    f"floor: {page['page']} cell {k} failed: {type(err).__name__}: {str(err)[:500]}",
+                    file=sys.stderr,
+                )
                 return 1
         times[page["page"]] = round(time.perf_counter() - start, 3)
     print(json.dumps(times))
@@ -224,8 +245,7 @@ _CSS_URL = re.compile(r"""url\(\s*(?P<q>['"]?)(?P<url>[^'")]+)(?P=q)\s*\)""")
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"](?P<url>[^'"]+)['"]""")
 _FONT_FACE = re.compile(r"@font-face\s*{(?P<body>[^}]*)}", re.S)
 _FONT_SRC = re.compile(r"\bsrc\s*:(?P<value>[^;}]*)")
-_FETCHED_RELS = {"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest",
-                 "apple-touch-icon"}
+_FETCHED_RELS = {"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest", "apple-touch-icon"}
 
 
 class _Refs(HTMLParser):
@@ -332,15 +352,28 @@ def page_weight(site: Path, page: str) -> dict[str, Any]:
     on_demand = {p for p in (_local_file(site, base, r) for r in parser.on_demand) if p is not None}
     kinds: dict[str, int] = {}
     for p, size in files.items():
-        kind = {".js": "script", ".mjs": "script", ".css": "css", ".woff2": "font", ".woff": "font",
-                ".ttf": "font", ".otf": "font", ".eot": "font"}.get(p.suffix.lower(), "image/other")
+        kind = {
+            ".js": "script",
+            ".mjs": "script",
+            ".css": "css",
+            ".woff2": "font",
+            ".woff": "font",
+            ".ttf": "font",
+            ".otf": "font",
+            ".eot": "font",
+        }.get(p.suffix.lower(), "image/other")
         kinds[kind] = kinds.get(kind, 0) + size
-    return {"page": page, "html_bytes": html_bytes,
-            "first_visit_bytes": html_bytes + sum(files.values()),
-            "files": len(files), "by_kind": kinds,
-            "on_demand_bytes": sum(p.stat().st_size for p in on_demand),
-            "largest": sorted(((p.relative_to(site.resolve()).as_posix(), s) for p, s in files.items()),
-                              key=lambda x: -x[1])[:3]}
+    return {
+        "page": page,
+        "html_bytes": html_bytes,
+        "first_visit_bytes": html_bytes + sum(files.values()),
+        "files": len(files),
+        "by_kind": kinds,
+        "on_demand_bytes": sum(p.stat().st_size for p in on_demand),
+        "largest": sorted(
+            ((p.relative_to(site.resolve()).as_posix(), s) for p, s in files.items()), key=lambda x: -x[1]
+        )[:3],
+    }
 
 
 def site_weights(root: Path, site: Path) -> list[dict[str, Any]]:
@@ -351,8 +384,15 @@ def site_weights(root: Path, site: Path) -> list[dict[str, Any]]:
 
 # -- charts in a real browser -----------------------------------------------------------------
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Runs before the page's scripts: records performance.now() (ms since navigation started) at
 # the moment every chart container carries data-lr-rendered; an error is recorded too.
@@ -414,6 +454,7 @@ def _note(errors: list[str], error: Any) -> None:
 
 def _site_only(base: str, outside: list[str]) -> Any:
     """A route handler: requests to the site go through; any other is aborted and noted."""
+
     def route(r: Any) -> None:
         url = r.request.url
         if url.startswith(base) or url.startswith(("data:", "blob:")):
@@ -448,15 +489,22 @@ def chart_times(site: Path, pages: list[str], loads: int = 3) -> dict[str, dict[
                     page.goto(base + page_rel, wait_until="commit")
                     page.wait_for_function(
                         "() => window.__lrChartsDone !== undefined || window.__lrChartsError !== undefined",
-                        timeout=60_000, polling=50)
+                        timeout=60_000,
+                        polling=50,
+                    )
                     err = page.evaluate("window.__lrChartsError || null")
                     if err:
                         errors.append(err)
                     runs.append(round(page.evaluate("window.__lrChartsDone || NaN"), 1))
                     context.close()
                 charts = (site / page_rel).read_text(encoding="utf-8").count('class="lr-vega"')
-                out[page_rel] = {"ms": runs, "median_ms": statistics.median(runs), "charts": charts,
-                                 "outside_requests": sorted(set(outside)), "errors": errors}
+                out[page_rel] = {
+                    "ms": runs,
+                    "median_ms": statistics.median(runs),
+                    "charts": charts,
+                    "outside_requests": sorted(set(outside)),
+                    "errors": errors,
+                }
         finally:
             browser.close()
     return out
@@ -474,13 +522,20 @@ def _fk_targets(schema: dict[str, Any]) -> list[tuple[list[str], str, list[str]]
 # Rows the synthetic dataset does not replicate, with why: a chapter asserts that it discusses
 # every row of that kind (a curation guard that new evidence of the kind must trip).
 SCALE_KEEP: dict[tuple[str, str, str], str] = {
-    ("outcomes", "outcome", "lineage switch"):
-        "chapters/lineage-switch.md asserts it discusses every lineage-switch row",
+    (
+        "outcomes",
+        "outcome",
+        "lineage switch",
+    ): "chapters/lineage-switch.md asserts it discusses every lineage-switch row",
 }
 
 
-def scale_dataset(root: Path, factor: int = SCALE_FACTOR, seed_resource: str = "studies",
-                  keep: dict[tuple[str, str, str], str] | None = None) -> dict[str, int]:
+def scale_dataset(
+    root: Path,
+    factor: int = SCALE_FACTOR,
+    seed_resource: str = "studies",
+    keep: dict[tuple[str, str, str], str] | None = None,
+) -> dict[str, int]:
     """Make ``root``'s dataset ``factor`` times larger, in place (only ever on a copy): every
     study, and every row of the tables that reference studies (directly or through another
     replicated table), is repeated ``factor - 1`` more times under new unique ids
@@ -519,8 +574,11 @@ def scale_dataset(root: Path, factor: int = SCALE_FACTOR, seed_resource: str = "
         path = resource_path(resource, package_dir)
         opts = csv_options(resource, path)
         text = path.read_text(encoding=opts["encoding"])
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=opts["delimiter"],
-                               quotechar=opts["quotechar"]))
+        rows = list(
+            csv.reader(
+                io.StringIO(text, newline=""), delimiter=opts["delimiter"], quotechar=opts["quotechar"]
+            )
+        )
         header, records = rows[0], [r for r in rows[1:] if any(c.strip() for c in r)]
         schema = schemas[name]
         keyed = set(primary_key(schema))
@@ -540,8 +598,9 @@ def scale_dataset(root: Path, factor: int = SCALE_FACTOR, seed_resource: str = "
                         r2[j] = r2[j] + suffix
                 out.append(r2)
         buf = io.StringIO(newline="")
-        writer = csv.writer(buf, delimiter=opts["delimiter"], quotechar=opts["quotechar"],
-                            lineterminator="\n")
+        writer = csv.writer(
+            buf, delimiter=opts["delimiter"], quotechar=opts["quotechar"], lineterminator="\n"
+        )
         writer.writerow(header)
         writer.writerows(out)
         path.write_text(buf.getvalue(), encoding=opts["encoding"])
@@ -555,8 +614,9 @@ def scale_dataset(root: Path, factor: int = SCALE_FACTOR, seed_resource: str = "
 def prose_edit(page: Path) -> None:
     """Add one sentence of prose (no number, no code) at the end of a page."""
     text = page.read_text(encoding="utf-8")
-    page.write_text(text.rstrip("\n") + "\n\nThis sentence was added to measure a prose-only rebuild.\n",
-                    encoding="utf-8")
+    page.write_text(
+        text.rstrip("\n") + "\n\nThis sentence was added to measure a prose-only rebuild.\n", encoding="utf-8"
+    )
 
 
 def data_edit(csv_path: Path) -> str:
@@ -578,7 +638,7 @@ def data_edit(csv_path: Path) -> str:
                 continue
             raw = r[col["estimate"]]
             decimals = len(raw.split(".")[1]) if "." in raw else 0
-            step = 10.0 ** -decimals
+            step = 10.0**-decimals
             new = est - step if est - step > lo else est + step
             if not lo < new < hi:
                 continue
@@ -612,8 +672,15 @@ def _timed(cmd: list[str], book: Path, cwd: Path | None = None, timeout: int = 3
     """Run ``cmd`` in its own process group, timed by the wall clock; if the benchmark is stopped
     (or the command times out), the whole group (build, kernels) is stopped with it."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd or book, env=_env(book), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd or book,
+        env=_env(book),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except BaseException:
@@ -631,8 +698,9 @@ def build(book: Path) -> Run:
 def floor(book: Path, plan_file: Path) -> tuple[Run, dict[str, float]]:
     plan = floor_plan(book)
     plan_file.write_text(json.dumps(plan), encoding="utf-8")
-    run = _timed([sys.executable, "-m", "livingreview.bench", "floor", str(plan_file)], book,
-                 cwd=book / "chapters")
+    run = _timed(
+        [sys.executable, "-m", "livingreview.bench", "floor", str(plan_file)], book, cwd=book / "chapters"
+    )
     per_page = {}
     if run.returncode == 0:
         with contextlib.suppress(ValueError, IndexError):
@@ -656,13 +724,18 @@ def _load() -> list[float] | None:
 # -- the whole benchmark ----------------------------------------------------------------------
 
 
-def measure(root: Path, *, loads: int = 3, scale: bool = True, log: Any = print,
-            workdir: Path | None = None) -> dict[str, Any]:
+def measure(
+    root: Path, *, loads: int = 3, scale: bool = True, log: Any = print, workdir: Path | None = None
+) -> dict[str, Any]:
     root = Path(root).resolve()
     tmp = Path(tempfile.mkdtemp(prefix="livingreview-bench-", dir=workdir))
     report: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "load_before": _load()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_before": _load(),
+        },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     try:
@@ -698,13 +771,22 @@ def measure(root: Path, *, loads: int = 3, scale: bool = True, log: Any = print,
         report["builds"] = {
             "cold": {"seconds": cold.seconds, "executed": executed_pages(cold.log, book)},
             "floor": {"seconds": fl.seconds, "per_page": per_page},
-            "noop": {"seconds": noop.seconds, "executed": executed_pages(noop.log, book),
-                     "skipped": "build: up to date" in noop.log},
+            "noop": {
+                "seconds": noop.seconds,
+                "executed": executed_pages(noop.log, book),
+                "skipped": "build: up to date" in noop.log,
+            },
             "noop_site_touched": {"seconds": touched.seconds, "executed": executed_pages(touched.log, book)},
-            "prose_edit": {"seconds": prose.seconds, "page": prose_page.relative_to(book).as_posix(),
-                           "executed": executed_pages(prose.log, book)},
-            "data_edit": {"seconds": data.seconds, "change": changed,
-                          "executed": executed_pages(data.log, book)},
+            "prose_edit": {
+                "seconds": prose.seconds,
+                "page": prose_page.relative_to(book).as_posix(),
+                "executed": executed_pages(prose.log, book),
+            },
+            "data_edit": {
+                "seconds": data.seconds,
+                "change": changed,
+                "executed": executed_pages(data.log, book),
+            },
         }
         report["weights"] = weights
         pages = chart_pages(site, [w["page"] for w in weights])
@@ -714,12 +796,16 @@ def measure(root: Path, *, loads: int = 3, scale: bool = True, log: Any = print,
         if scale:
             big = copy_project(root, tmp / "book100")
             counts = scale_dataset(big, SCALE_FACTOR)
-            report["scale"] = {"factor": SCALE_FACTOR, "rows": counts,
-                               "not_replicated": {f"{t}.{c} = {v}": why
-                                                  for (t, c, v), why in SCALE_KEEP.items()}}
+            report["scale"] = {
+                "factor": SCALE_FACTOR,
+                "rows": counts,
+                "not_replicated": {f"{t}.{c} = {v}": why for (t, c, v), why in SCALE_KEEP.items()},
+            }
             try:
-                _must(_timed([sys.executable, "-m", "livingreview", "check", "--root", str(big)], big),
-                      f"check of the {SCALE_FACTOR} x dataset")
+                _must(
+                    _timed([sys.executable, "-m", "livingreview", "check", "--root", str(big)], big),
+                    f"check of the {SCALE_FACTOR} x dataset",
+                )
                 log(f"bench: {SCALE_FACTOR} x dataset {counts}; check passes")
                 cold100 = _must(build(big), f"cold build at {SCALE_FACTOR} x")
             except RuntimeError as err:  # reported as a failed target, with the cause
@@ -727,9 +813,12 @@ def measure(root: Path, *, loads: int = 3, scale: bool = True, log: Any = print,
                 log(f"bench: {err}")
             else:
                 log(f"bench: cold build at {SCALE_FACTOR} x {cold100.seconds} s")
-                report["scale"].update({"cold": {"seconds": cold100.seconds,
-                                                 "executed": executed_pages(cold100.log, big)},
-                                        "weights": site_weights(big, big / "_build" / "html")})
+                report["scale"].update(
+                    {
+                        "cold": {"seconds": cold100.seconds, "executed": executed_pages(cold100.log, big)},
+                        "weights": site_weights(big, big / "_build" / "html"),
+                    }
+                )
     finally:
         report["machine"]["load_after"] = _load()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -746,46 +835,71 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"target": name, "figure": figure, "pass": bool(ok)})
 
     ratio = b["cold"]["seconds"] / b["floor"]["seconds"]
-    add(f"cold build <= {COLD_VS_FLOOR:g} x floor",
+    add(
+        f"cold build <= {COLD_VS_FLOOR:g} x floor",
         f"{b['cold']['seconds']:.1f} s = {ratio:.2f} x floor ({b['floor']['seconds']:.1f} s)",
-        ratio <= COLD_VS_FLOOR)
+        ratio <= COLD_VS_FLOOR,
+    )
     touched = b.get("noop_site_touched")
-    add(f"no-op rebuild <= {NOOP_SECONDS:g} s, no page executed",
+    add(
+        f"no-op rebuild <= {NOOP_SECONDS:g} s, no page executed",
         f"{b['noop']['seconds']:.1f} s, {len(b['noop']['executed'])} page(s) executed"
         + (" (nothing changed: the build skipped itself)" if b["noop"].get("skipped") else "")
-        + (f"; with the built site touched, through the check and Sphinx: {touched['seconds']:.1f} s, "
-           f"{len(touched['executed'])} executed" if touched else ""),
-        b["noop"]["seconds"] <= NOOP_SECONDS and not b["noop"]["executed"])
-    add("prose-only edit executes no page",
+        + (
+            f"; with the built site touched, through the check and Sphinx: {touched['seconds']:.1f} s, "
+            f"{len(touched['executed'])} executed"
+            if touched
+            else ""
+        ),
+        b["noop"]["seconds"] <= NOOP_SECONDS and not b["noop"]["executed"],
+    )
+    add(
+        "prose-only edit executes no page",
         f"{len(b['prose_edit']['executed'])} page(s) executed ({b['prose_edit']['seconds']:.1f} s)",
-        not b["prose_edit"]["executed"])
+        not b["prose_edit"]["executed"],
+    )
     heaviest = max(report["weights"], key=lambda w: w["html_bytes"])
-    add(f"heaviest page HTML <= {MAX_PAGE_HTML // 1000} KB",
+    add(
+        f"heaviest page HTML <= {MAX_PAGE_HTML // 1000} KB",
         f"{heaviest['html_bytes'] / 1000:.0f} KB ({heaviest['page']})",
-        heaviest["html_bytes"] <= MAX_PAGE_HTML)
+        heaviest["html_bytes"] <= MAX_PAGE_HTML,
+    )
     charts = report.get("charts") or {}
     if charts:
         page, worst = max(charts.items(), key=lambda kv: kv[1]["median_ms"])
         clean = all(not c["errors"] and not c["outside_requests"] for c in charts.values())
-        add(f"charts rendered <= {CHART_SECONDS:g} s after navigation",
+        add(
+            f"charts rendered <= {CHART_SECONDS:g} s after navigation",
             f"{worst['median_ms'] / 1000:.2f} s ({page}, median of {len(worst['ms'])})"
             + ("" if clean else "; errors or outside requests"),
-            worst["median_ms"] <= CHART_SECONDS * 1000 and clean)
+            worst["median_ms"] <= CHART_SECONDS * 1000 and clean,
+        )
     scale = report.get("scale")
     if scale and "error" in scale:
-        add(f"build at {scale['factor']} x data <= {SCALE_BUILD_RATIO:g} x today's",
-            "the build failed: " + scale["error"].strip().splitlines()[0][:200], False)
-        add(f"page weights at {scale['factor']} x within {SCALE_WEIGHT_CHANGE:.0%} of today's",
-            "not measured (the build failed)", False)
+        add(
+            f"build at {scale['factor']} x data <= {SCALE_BUILD_RATIO:g} x today's",
+            "the build failed: " + scale["error"].strip().splitlines()[0][:200],
+            False,
+        )
+        add(
+            f"page weights at {scale['factor']} x within {SCALE_WEIGHT_CHANGE:.0%} of today's",
+            "not measured (the build failed)",
+            False,
+        )
     elif scale:
         r = scale["cold"]["seconds"] / b["cold"]["seconds"]
-        add(f"build at {scale['factor']} x data <= {SCALE_BUILD_RATIO:g} x today's",
-            f"{scale['cold']['seconds']:.1f} s = {r:.2f} x", r <= SCALE_BUILD_RATIO)
+        add(
+            f"build at {scale['factor']} x data <= {SCALE_BUILD_RATIO:g} x today's",
+            f"{scale['cold']['seconds']:.1f} s = {r:.2f} x",
+            r <= SCALE_BUILD_RATIO,
+        )
         change = weight_changes(report["weights"], scale["weights"])
         page, worst = max(change.items(), key=lambda kv: abs(kv[1]["max_change"]))
-        add(f"page weights at {scale['factor']} x within {SCALE_WEIGHT_CHANGE:.0%} of today's",
+        add(
+            f"page weights at {scale['factor']} x within {SCALE_WEIGHT_CHANGE:.0%} of today's",
             f"largest change {worst['max_change']:+.1%} ({page})",
-            abs(worst["max_change"]) <= SCALE_WEIGHT_CHANGE)
+            abs(worst["max_change"]) <= SCALE_WEIGHT_CHANGE,
+        )
     return out
 
 
@@ -799,8 +913,11 @@ def weight_changes(today: list[dict[str, Any]], scaled: list[dict[str, Any]]) ->
             continue
         html = w["html_bytes"] / b["html_bytes"] - 1
         first = w["first_visit_bytes"] / b["first_visit_bytes"] - 1
-        out[w["page"]] = {"html": html, "first_visit": first,
-                          "max_change": html if abs(html) >= abs(first) else first}
+        out[w["page"]] = {
+            "html": html,
+            "first_visit": first,
+            "max_change": html if abs(html) >= abs(first) else first,
+        }
     return out
 
 
@@ -813,16 +930,29 @@ def _kb(n: int) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     b, m = report["builds"], report["machine"]
-    lines = ["# Benchmark", "",
-             f"{report['started']} · {m['cpus']} CPUs · Python {m['python']} · load average "
-             f"{m.get('load_before')} before, {m.get('load_after')} after", "",
-             "## Targets", "", "| | Target | Figure |", "|---|---|---|"]
-    lines += [f"| {'PASS' if t['pass'] else 'FAIL'} | {t['target']} | {t['figure']} |"
-              for t in report["targets"]]
+    lines = [
+        "# Benchmark",
+        "",
+        f"{report['started']} · {m['cpus']} CPUs · Python {m['python']} · load average "
+        f"{m.get('load_before')} before, {m.get('load_after')} after",
+        "",
+        "## Targets",
+        "",
+        "| | Target | Figure |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {'PASS' if t['pass'] else 'FAIL'} | {t['target']} | {t['figure']} |" for t in report["targets"]
+    ]
     lines += ["", "## Builds", "", "| Build | Seconds | Pages executed |", "|---|---:|---|"]
-    for key, label in [("cold", "cold (no _build)"), ("floor", "floor: all code cells, one process"),
-                       ("noop", "no-op rebuild"), ("noop_site_touched", "no-op rebuild, built site touched"),
-                       ("prose_edit", "prose-only edit"), ("data_edit", "data edit")]:
+    for key, label in [
+        ("cold", "cold (no _build)"),
+        ("floor", "floor: all code cells, one process"),
+        ("noop", "no-op rebuild"),
+        ("noop_site_touched", "no-op rebuild, built site touched"),
+        ("prose_edit", "prose-only edit"),
+        ("data_edit", "data edit"),
+    ]:
         if key not in b:
             continue
         e = b[key]
@@ -834,42 +964,64 @@ def markdown(report: dict[str, Any]) -> str:
     scale = report.get("scale")
     if scale and "error" in scale:
         scale = None
-    lines += ["## Page weight", "",
-              "First visit: the HTML plus every same-site script, stylesheet, font and image it "
-              "references, each counted once (the Vega bundle included on chart pages). Rows on "
-              "demand: the rest of a long table, loaded only when the reader asks for it (not in "
-              "the first visit).", ""]
+    lines += [
+        "## Page weight",
+        "",
+        "First visit: the HTML plus every same-site script, stylesheet, font and image it "
+        "references, each counted once (the Vega bundle included on chart pages). Rows on "
+        "demand: the rest of a long table, loaded only when the reader asks for it (not in "
+        "the first visit).",
+        "",
+    ]
     head = "| Page | HTML | First visit | Rows on demand |"
     if scale:
         head += f" HTML at {scale['factor']} x | First visit at {scale['factor']} x |"
     lines += [head, "|---|---:|---:|---:|" + ("---:|---:|" if scale else "")]
     big = {w["page"]: w for w in scale["weights"]} if scale else {}
     for w in report["weights"]:
-        row = (f"| {w['page']} | {_kb(w['html_bytes'])} | {_kb(w['first_visit_bytes'])} | "
-               f"{_kb(w.get('on_demand_bytes', 0)) if w.get('on_demand_bytes') else '—'} |")
+        row = (
+            f"| {w['page']} | {_kb(w['html_bytes'])} | {_kb(w['first_visit_bytes'])} | "
+            f"{_kb(w.get('on_demand_bytes', 0)) if w.get('on_demand_bytes') else '—'} |"
+        )
         if scale and w["page"] in big:
             s = big[w["page"]]
             html_change = s["html_bytes"] / w["html_bytes"] - 1
             first_change = s["first_visit_bytes"] / w["first_visit_bytes"] - 1
-            row += (f" {_kb(s['html_bytes'])} ({html_change:+.0%}) |"
-                    f" {_kb(s['first_visit_bytes'])} ({first_change:+.0%}) |")
+            row += (
+                f" {_kb(s['html_bytes'])} ({html_change:+.0%}) |"
+                f" {_kb(s['first_visit_bytes'])} ({first_change:+.0%}) |"
+            )
         lines.append(row)
     if report.get("charts"):
-        lines += ["", "## Charts", "", "Milliseconds from navigation until every chart on the page has "
-                  "rendered; fresh browser context per load, network outside the site blocked.", "",
-                  "| Page | Charts | Loads (ms) | Median |", "|---|---:|---|---:|"]
+        lines += [
+            "",
+            "## Charts",
+            "",
+            "Milliseconds from navigation until every chart on the page has "
+            "rendered; fresh browser context per load, network outside the site blocked.",
+            "",
+            "| Page | Charts | Loads (ms) | Median |",
+            "|---|---:|---|---:|",
+        ]
         for page, c in report["charts"].items():
             loads = ", ".join(f"{x:.0f}" for x in c["ms"])
             lines.append(f"| {page} | {c['charts']} | {loads} | {c['median_ms']:.0f} |")
     if report.get("scale"):
         scale = report["scale"]
-        lines += ["", f"## At {scale['factor']} x data", "",
-                  "Rows: " + ", ".join(f"{k} {v:,}" for k, v in scale["rows"].items()) + "."]
+        lines += [
+            "",
+            f"## At {scale['factor']} x data",
+            "",
+            "Rows: " + ", ".join(f"{k} {v:,}" for k, v in scale["rows"].items()) + ".",
+        ]
         if "error" in scale:
             lines += ["", "The build failed:", "", "```", scale["error"].strip()[-1500:], "```"]
         else:
-            lines += ["", f"Cold build {scale['cold']['seconds']:.1f} s "
-                      f"({len(scale['cold']['executed'])} pages executed)."]
+            lines += [
+                "",
+                f"Cold build {scale['cold']['seconds']:.1f} s "
+                f"({len(scale['cold']['executed'])} pages executed).",
+            ]
         for what, why in scale.get("not_replicated", {}).items():
             lines += ["", f"Not replicated: rows with {what} ({why})."]
     return "\n".join(lines) + "\n"
@@ -880,8 +1032,11 @@ def _stop(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m livingreview bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m livingreview bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="the project to measure (default: this repo)")
     parser.add_argument("--out", type=Path, default=None, help="report folder (default: <root>/_build/bench)")
     parser.add_argument("--loads", type=int, default=3, help="page loads per chart page (median)")
@@ -893,8 +1048,12 @@ def main(argv: list[str] | None = None) -> int:
     # Stopped from outside: unwind (temporary copy removed, running builds stopped).
     signal.signal(signal.SIGTERM, _stop)
     try:
-        report = measure(root, loads=args.loads, scale=not args.no_scale,
-                         log=lambda s: print(s, file=sys.stderr, flush=True))
+        report = measure(
+            root,
+            loads=args.loads,
+            scale=not args.no_scale,
+            log=lambda s: print(s, file=sys.stderr, flush=True),
+        )
     except RuntimeError as err:
         print(f"bench: {err}", file=sys.stderr)
         return 1

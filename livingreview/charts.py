@@ -66,8 +66,7 @@ OKABE_ITO: dict[str, str] = {
 #: Categorical order used for colour scales (yellow late: it has little contrast on white).
 CATEGORICAL: list[str] = [
     OKABE_ITO[k]
-    for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue",
-              "black", "yellow")
+    for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow")
 ]
 #: Sequential (ordinal) palette for grades: ColorBrewer YlOrBr, readable with colour-vision
 #: deficiency because it varies in lightness.
@@ -89,9 +88,7 @@ def _require(df: Any, columns: Mapping[str, str | None], func: str, what: str = 
     missing = [(arg, col) for arg, col in columns.items() if col is not None and col not in df.columns]
     if missing:
         names = ", ".join(f"{col!r} ({arg}=)" for arg, col in missing)
-        raise ValueError(
-            f"{func}: {what} is missing column {names}; it has {list(map(str, df.columns))}"
-        )
+        raise ValueError(f"{func}: {what} is missing column {names}; it has {list(map(str, df.columns))}")
     if df.empty:
         raise ValueError(f"{func}: {what} has no rows")
 
@@ -108,8 +105,9 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width=width, break_long_words=True) or [""]
 
 
-def _finish(chart: Any, *, title: str, description: str, subtitle: str | Sequence[str] | None = None,
-            wrap: int = 110) -> Any:
+def _finish(
+    chart: Any, *, title: str, description: str, subtitle: str | Sequence[str] | None = None, wrap: int = 110
+) -> Any:
     """Top-level title, description (+ usermeta copy) and the shared configuration."""
     if isinstance(subtitle, str):
         subtitle = _wrap(subtitle, wrap)
@@ -129,11 +127,25 @@ def _finish(chart: Any, *, title: str, description: str, subtitle: str | Sequenc
     )
     return (
         chart.configure(background="white", padding=8, font="sans-serif")
-        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelColor=TEXT,
-                        titleColor=TEXT, titleFontWeight="bold", gridColor=GRID,
-                        domainColor="#888888", tickColor="#888888", labelLimit=260)
-        .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelColor=TEXT,
-                          titleColor=TEXT, labelLimit=260, titleLimit=300)
+        .configure_axis(
+            labelFontSize=FONT_SIZE,
+            titleFontSize=FONT_SIZE,
+            labelColor=TEXT,
+            titleColor=TEXT,
+            titleFontWeight="bold",
+            gridColor=GRID,
+            domainColor="#888888",
+            tickColor="#888888",
+            labelLimit=260,
+        )
+        .configure_legend(
+            labelFontSize=FONT_SIZE,
+            titleFontSize=FONT_SIZE,
+            labelColor=TEXT,
+            titleColor=TEXT,
+            labelLimit=260,
+            titleLimit=300,
+        )
         .configure_header(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
         .configure_text(fontSize=FONT_SIZE, color=TEXT)
         .configure_title(fontSize=TITLE_FONT, subtitleFontSize=FONT_SIZE)
@@ -142,8 +154,9 @@ def _finish(chart: Any, *, title: str, description: str, subtitle: str | Sequenc
 
 
 def _panel_title(text: str, anchor: str = "start") -> alt.TitleParams:
-    return alt.TitleParams(text=text, anchor=anchor, fontSize=FONT_SIZE, fontWeight="bold",
-                           color=TEXT, offset=6)
+    return alt.TitleParams(
+        text=text, anchor=anchor, fontSize=FONT_SIZE, fontWeight="bold", color=TEXT, offset=6
+    )
 
 
 def _ordered_unique(values: Iterable[Any]) -> list[Any]:
@@ -226,12 +239,12 @@ class PooledRow:
 
     def __post_init__(self) -> None:
         if not (self.lower <= self.estimate <= self.upper):
-            raise ValueError(f"PooledRow: need lower <= estimate <= upper, got "
-                             f"{self.lower}, {self.estimate}, {self.upper}")
+            raise ValueError(
+                f"PooledRow: need lower <= estimate <= upper, got {self.lower}, {self.estimate}, {self.upper}"
+            )
         if (self.pi_lower is None) != (self.pi_upper is None):
             raise ValueError("PooledRow: give both pi_lower and pi_upper, or neither")
-        if self.pi_lower is not None and not (self.pi_lower <= self.lower
-                                              and self.upper <= self.pi_upper):
+        if self.pi_lower is not None and not (self.pi_lower <= self.lower and self.upper <= self.pi_upper):
             raise ValueError("PooledRow: the prediction interval must contain the confidence interval")
 
     @property
@@ -275,8 +288,11 @@ def forest(
     plot, "estimate [CI]" text, n text.
     """
     func = "forest"
-    _require(df, {"label": label, "estimate": estimate, "lower": lower, "upper": upper,
-                  "n": n, "group": group}, func)
+    _require(
+        df,
+        {"label": label, "estimate": estimate, "lower": lower, "upper": upper, "n": n, "group": group},
+        func,
+    )
     names = {"est": estimate, "lo": lower, "hi": upper, "n": n or "n"}
     cols = [label, estimate, lower, upper] + ([n] if n else []) + ([group] if group else [])
     d = df[cols].copy()
@@ -285,8 +301,9 @@ def forest(
     d["label"] = d["label"].astype(str)
     bad = d[(d["lo"] > d["est"]) | (d["est"] > d["hi"])]
     if len(bad):
-        raise ValueError(f"{func}: need {lower} <= {estimate} <= {upper}; not so for "
-                         f"{', '.join(map(repr, bad['label']))}")
+        raise ValueError(
+            f"{func}: need {lower} <= {estimate} <= {upper}; not so for {', '.join(map(repr, bad['label']))}"
+        )
     if digits is None:
         digits = 2 if log_x else 0
 
@@ -314,8 +331,9 @@ def forest(
     pi_row = (pooled_row + 1.0) if (pooled and pooled.has_pi) else None
     n_rows = (pi_row if pi_row is not None else pooled_row if pooled_row is not None else last) + 1
 
-    d["est_text"] = [fmt_estimate(e, lo, hi, digits)
-                     for e, lo, hi in zip(d["est"], d["lo"], d["hi"], strict=True)]
+    d["est_text"] = [
+        fmt_estimate(e, lo, hi, digits) for e, lo, hi in zip(d["est"], d["lo"], d["hi"], strict=True)
+    ]
     if n:
         d["n_text"] = [fmt_num(v, 0) for v in d["n"]]
         fill_n = d["n"].min() if d["n"].notna().any() else 1.0
@@ -339,26 +357,26 @@ def forest(
         else:
             pad = (hi_x - lo_x) * 0.05 or 1.0
             x_domain = (lo_x - pad, hi_x + pad)
-    x_scale = alt.Scale(type="log" if log_x else "linear", domain=list(x_domain),
-                        nice=not log_x, zero=False)
+    x_scale = alt.Scale(type="log" if log_x else "linear", domain=list(x_domain), nice=not log_x, zero=False)
     y_scale = alt.Scale(domain=[-0.7, n_rows - 0.3], reverse=True, nice=False, zero=False)
     height = max(int(24 * (n_rows + 0.4)), 80)
     y = alt.Y("row:Q", scale=y_scale, axis=None)
 
     colour_scale = _colour_scale(groups) if group else None
-    point_colour = (alt.Color("group:N", scale=colour_scale, legend=None)
-                    if group else alt.value(OKABE_ITO["blue"]))
+    point_colour = (
+        alt.Color("group:N", scale=colour_scale, legend=None) if group else alt.value(OKABE_ITO["blue"])
+    )
 
     base = alt.Chart(d)
-    tooltip = [alt.Tooltip("label:N", title=label_title),
-               alt.Tooltip("est_text:N", title=estimate_title)]
+    tooltip = [alt.Tooltip("label:N", title=label_title), alt.Tooltip("est_text:N", title=estimate_title)]
     if n:
         tooltip.append(alt.Tooltip("n_text:N", title=n_title))
 
     # --- plot panel
     if log_x:  # 1-2-5 ticks, printed plainly ("0.5", "2")
-        x_axis = alt.Axis(title=x_title, values=_log_ticks(*x_domain), format="~g", grid=False,
-                          labelFlush=False)
+        x_axis = alt.Axis(
+            title=x_title, values=_log_ticks(*x_domain), format="~g", grid=False, labelFlush=False
+        )
     else:
         x_axis = alt.Axis(title=x_title, grid=False, tickCount=6, labelFlush=False)
     plot_layers: list[Any] = []
@@ -373,54 +391,80 @@ def forest(
         .encode(x=alt.X("lo:Q", scale=x_scale, axis=x_axis), x2="hi:Q", y=y, tooltip=tooltip)
         .properties(name="forest_ci")
     )
-    size = (alt.Size("w:Q", scale=alt.Scale(range=[40, 400], zero=True), legend=None)
-            if n else alt.value(120))
+    size = alt.Size("w:Q", scale=alt.Scale(range=[40, 400], zero=True), legend=None) if n else alt.value(120)
     plot_layers.append(
         base.mark_square(filled=True, opacity=1, stroke="white", strokeWidth=0.5, clip=True)
-        .encode(x=alt.X("est:Q", scale=x_scale, axis=x_axis), y=y, size=size,
-                color=point_colour, tooltip=tooltip)
+        .encode(
+            x=alt.X("est:Q", scale=x_scale, axis=x_axis), y=y, size=size, color=point_colour, tooltip=tooltip
+        )
         .properties(name="forest_points")
     )
     if pooled:
         sep = pd.DataFrame({"row": [pooled_row - 0.75]})
         plot_layers.append(alt.Chart(sep).mark_rule(color=GRID, strokeWidth=1).encode(y=y))
         h = 0.36
-        diamond = pd.DataFrame({
-            "x": [pooled.lower, pooled.estimate, pooled.upper],
-            "y": [pooled_row, pooled_row - h, pooled_row],
-            "y2": [pooled_row, pooled_row + h, pooled_row],
-        })
+        diamond = pd.DataFrame(
+            {
+                "x": [pooled.lower, pooled.estimate, pooled.upper],
+                "y": [pooled_row, pooled_row - h, pooled_row],
+                "y2": [pooled_row, pooled_row + h, pooled_row],
+            }
+        )
         plot_layers.append(
             alt.Chart(diamond)
-            .mark_area(color=OKABE_ITO["vermillion"], stroke=TEXT, strokeWidth=1, opacity=1,
-                       clip=True)
-            .encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis),
-                    y=alt.Y("y:Q", scale=y_scale, axis=None), y2="y2:Q")
+            .mark_area(color=OKABE_ITO["vermillion"], stroke=TEXT, strokeWidth=1, opacity=1, clip=True)
+            .encode(
+                x=alt.X("x:Q", scale=x_scale, axis=x_axis),
+                y=alt.Y("y:Q", scale=y_scale, axis=None),
+                y2="y2:Q",
+            )
             .properties(name="forest_pooled")
         )
         if pooled.has_pi:
             pi = pd.DataFrame({"row": [pi_row], "lo": [pooled.pi_lower], "hi": [pooled.pi_upper]})
             plot_layers.append(
-                alt.Chart(pi).mark_rule(color=TEXT, strokeWidth=1, clip=True)
+                alt.Chart(pi)
+                .mark_rule(color=TEXT, strokeWidth=1, clip=True)
                 .encode(x=alt.X("lo:Q", scale=x_scale, axis=x_axis), x2="hi:Q", y=y)
                 .properties(name="forest_pi")
             )
             caps = pd.DataFrame({"row": [pi_row, pi_row], "x": [pooled.pi_lower, pooled.pi_upper]})
             plot_layers.append(
-                alt.Chart(caps).mark_point(shape="M0,-1L0,1", size=80, color=TEXT, strokeWidth=1)
+                alt.Chart(caps)
+                .mark_point(shape="M0,-1L0,1", size=80, color=TEXT, strokeWidth=1)
                 .encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis), y=y)
             )
     plot = alt.layer(*plot_layers).properties(width=300, height=height)
 
     # --- text panels (same rows)
-    def text_layer(data: pd.DataFrame, field_: str, *, x: float, align: str, bold: bool = False,
-                   italic: bool = False, colour: Any = None, limit: int = 0) -> alt.Chart:
-        return (alt.Chart(data)
-                .mark_text(align=align, baseline="middle", fontSize=FONT_SIZE,
-                           fontWeight="bold" if bold else "normal",
-                           fontStyle="italic" if italic else "normal", limit=limit)
-                .encode(y=y, x=alt.value(x), text=f"{field_}:N",
-                        color=colour if colour is not None else alt.value(TEXT)))
+    def text_layer(
+        data: pd.DataFrame,
+        field_: str,
+        *,
+        x: float,
+        align: str,
+        bold: bool = False,
+        italic: bool = False,
+        colour: Any = None,
+        limit: int = 0,
+    ) -> alt.Chart:
+        return (
+            alt.Chart(data)
+            .mark_text(
+                align=align,
+                baseline="middle",
+                fontSize=FONT_SIZE,
+                fontWeight="bold" if bold else "normal",
+                fontStyle="italic" if italic else "normal",
+                limit=limit,
+            )
+            .encode(
+                y=y,
+                x=alt.value(x),
+                text=f"{field_}:N",
+                color=colour if colour is not None else alt.value(TEXT),
+            )
+        )
 
     label_w, est_w, n_w = 175, 135, 45
     label_layers = [text_layer(d, "label", x=0, align="left", limit=label_w - 4)]
@@ -428,44 +472,77 @@ def forest(
     n_layers = [text_layer(d, "n_text", x=n_w, align="right")] if n else []
     if header_rows:
         hdr = pd.DataFrame(header_rows)
-        label_layers.append(text_layer(hdr, "text", x=0, align="left", bold=True,
-                                       colour=alt.Color("group:N", scale=colour_scale, legend=None),
-                                       limit=label_w - 4))
+        label_layers.append(
+            text_layer(
+                hdr,
+                "text",
+                x=0,
+                align="left",
+                bold=True,
+                colour=alt.Color("group:N", scale=colour_scale, legend=None),
+                limit=label_w - 4,
+            )
+        )
     if pooled:
-        prow = {"row": pooled_row, "label": pooled.label,
-                "est_text": fmt_estimate(pooled.estimate, pooled.lower, pooled.upper, digits),
-                "n_text": fmt_num(pooled.n, 0, na="")}
+        prow = {
+            "row": pooled_row,
+            "label": pooled.label,
+            "est_text": fmt_estimate(pooled.estimate, pooled.lower, pooled.upper, digits),
+            "n_text": fmt_num(pooled.n, 0, na=""),
+        }
         prows = [prow]
         if pooled.has_pi:
-            prows.append({"row": pi_row, "label": pooled.pi_label,
-                          "est_text": fmt_ci(pooled.pi_lower, pooled.pi_upper, digits),
-                          "n_text": ""})
+            prows.append(
+                {
+                    "row": pi_row,
+                    "label": pooled.pi_label,
+                    "est_text": fmt_ci(pooled.pi_lower, pooled.pi_upper, digits),
+                    "n_text": "",
+                }
+            )
         pdf = pd.DataFrame(prows)
-        label_layers.append(text_layer(pdf.iloc[[0]], "label", x=0, align="left", bold=True,
-                                       limit=label_w - 4))
+        label_layers.append(
+            text_layer(pdf.iloc[[0]], "label", x=0, align="left", bold=True, limit=label_w - 4)
+        )
         est_layers.append(text_layer(pdf.iloc[[0]], "est_text", x=est_w, align="right", bold=True))
         if n and pooled.n is not None:
             n_layers.append(text_layer(pdf.iloc[[0]], "n_text", x=n_w, align="right", bold=True))
         if pooled.has_pi:
-            label_layers.append(text_layer(pdf.iloc[[1]], "label", x=0, align="left", italic=True,
-                                           colour=alt.value(MUTED), limit=label_w - 4))
-            est_layers.append(text_layer(pdf.iloc[[1]], "est_text", x=est_w, align="right",
-                                         italic=True, colour=alt.value(MUTED)))
+            label_layers.append(
+                text_layer(
+                    pdf.iloc[[1]],
+                    "label",
+                    x=0,
+                    align="left",
+                    italic=True,
+                    colour=alt.value(MUTED),
+                    limit=label_w - 4,
+                )
+            )
+            est_layers.append(
+                text_layer(
+                    pdf.iloc[[1]], "est_text", x=est_w, align="right", italic=True, colour=alt.value(MUTED)
+                )
+            )
 
     def panel(layers: list[Any], width: int, head: str, anchor: str) -> alt.LayerChart:
-        return alt.layer(*layers).properties(width=width, height=height,
-                                             title=_panel_title(head, anchor))
+        return alt.layer(*layers).properties(width=width, height=height, title=_panel_title(head, anchor))
 
-    panels = [panel(label_layers, label_w, label_title, "start"), plot,
-              panel(est_layers, est_w, estimate_title, "end")]
+    panels = [
+        panel(label_layers, label_w, label_title, "start"),
+        plot,
+        panel(est_layers, est_w, estimate_title, "end"),
+    ]
     if n:
         panels.append(panel(n_layers, n_w, n_title, "end"))
     chart = alt.hconcat(*panels, spacing=10)
 
     k = int(d["est"].notna().sum())
     if description is None:
-        parts = [f"Forest plot of {_plural(len(d), 'study', 'studies')}; x axis: {x_title}"
-                 f"{' (log scale)' if log_x else ''}."]
+        parts = [
+            f"Forest plot of {_plural(len(d), 'study', 'studies')}; x axis: {x_title}"
+            f"{' (log scale)' if log_x else ''}."
+        ]
         study_bits = []
         for rec in d.itertuples(index=False):
             bit = f"{rec.label}: {rec.est_text}"
@@ -486,9 +563,12 @@ def forest(
             parts.append(f"{len(d) - k} row(s) without an estimate are marked NR.")
         description = " ".join(parts)
     if subtitle is None:
-        subtitle = ("Squares: study estimates" + (" (area proportional to n)" if n else "")
-                    + "; lines: 95% CIs" + ("; diamond: pooled estimate and its 95% CI."
-                                            if pooled else "."))
+        subtitle = (
+            "Squares: study estimates"
+            + (" (area proportional to n)" if n else "")
+            + "; lines: 95% CIs"
+            + ("; diamond: pooled estimate and its 95% CI." if pooled else ".")
+        )
     return _finish(chart, title=title, subtitle=subtitle, description=description)
 
 
@@ -525,16 +605,26 @@ def kaplan_meier(
     axis ticks, so the numbers sit under the ticks.
     """
     func = "kaplan_meier"
-    _require(curve_df, {"time": time, "survival": survival, "lower": lower, "upper": upper,
-                        "censored": censored, "strata": strata}, func, "curve_df")
-    _require(at_risk_df, {"time": time, "n_at_risk": n_at_risk, "strata": strata}, func,
-             "at_risk_df")
+    _require(
+        curve_df,
+        {
+            "time": time,
+            "survival": survival,
+            "lower": lower,
+            "upper": upper,
+            "censored": censored,
+            "strata": strata,
+        },
+        func,
+        "curve_df",
+    )
+    _require(at_risk_df, {"time": time, "n_at_risk": n_at_risk, "strata": strata}, func, "at_risk_df")
     cols = [time, survival] + [c for c in (lower, upper, censored, strata) if c]
     c = curve_df[cols].copy()
-    c.columns = ["time", "surv"] + [k for k, v in (("lo", lower), ("hi", upper),
-                                                   ("cens", censored), ("strata", strata)) if v]
-    names = {"time": time, "surv": survival, "lo": lower or "", "hi": upper or "",
-             "cens": censored or ""}
+    c.columns = ["time", "surv"] + [
+        k for k, v in (("lo", lower), ("hi", upper), ("cens", censored), ("strata", strata)) if v
+    ]
+    names = {"time": time, "surv": survival, "lo": lower or "", "hi": upper or "", "cens": censored or ""}
     _numeric(c, [k for k in ("time", "surv", "lo", "hi", "cens") if k in c], func, names)
     if ((c["surv"] < 0) | (c["surv"] > 1)).any():
         raise ValueError(f"{func}: column {survival!r} must be a proportion in [0, 1]")
@@ -556,8 +646,11 @@ def kaplan_meier(
             starts.append(row)
     if starts:
         c = pd.concat([pd.DataFrame(starts), c], ignore_index=True)
-    c = c.sort_values(["strata", "time"], kind="stable", key=lambda s: s.map(
-        {v: i for i, v in enumerate(strata_levels)}) if s.name == "strata" else s)
+    c = c.sort_values(
+        ["strata", "time"],
+        kind="stable",
+        key=lambda s: s.map({v: i for i, v in enumerate(strata_levels)}) if s.name == "strata" else s,
+    )
 
     a = at_risk_df[[time, n_at_risk] + ([strata] if strata else [])].copy()
     a.columns = ["time", "n"] + (["strata"] if strata else [])
@@ -578,9 +671,18 @@ def kaplan_meier(
     y_scale = alt.Scale(domain=[0, 1], nice=False)
     colour_scale = _colour_scale(strata_levels)
     multi = len(strata_levels) > 1
-    legend = alt.Legend(title=strata_title or _pretty(strata or ""), orient="top",
-                        direction="horizontal", symbolType="stroke", symbolStrokeWidth=3,
-                        symbolOpacity=1) if multi else None
+    legend = (
+        alt.Legend(
+            title=strata_title or _pretty(strata or ""),
+            orient="top",
+            direction="horizontal",
+            symbolType="stroke",
+            symbolStrokeWidth=3,
+            symbolOpacity=1,
+        )
+        if multi
+        else None
+    )
     colour = alt.Color("strata:N", scale=colour_scale, legend=legend)
     x = alt.X("time:Q", scale=x_scale, axis=x_axis)
 
@@ -589,21 +691,29 @@ def kaplan_meier(
     if "lo" in c:
         band = c[["time", "lo", "hi", "strata"]]
         layers.append(
-            alt.Chart(band).mark_area(interpolate="step-after", opacity=0.18)
+            alt.Chart(band)
+            .mark_area(interpolate="step-after", opacity=0.18)
             .encode(x=x, y=alt.Y("lo:Q", scale=y_scale), y2="hi:Q", color=colour)
             .properties(name="km_band")
         )
     layers.append(
-        alt.Chart(c[curve_cols]).mark_line(interpolate="step-after", strokeWidth=2)
+        alt.Chart(c[curve_cols])
+        .mark_line(interpolate="step-after", strokeWidth=2)
         .encode(
             x=x,
-            y=alt.Y("surv:Q", scale=y_scale, title=y_title,
-                    axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1], grid=True)),
+            y=alt.Y(
+                "surv:Q",
+                scale=y_scale,
+                title=y_title,
+                axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1], grid=True),
+            ),
             color=colour,
             detail="strata:N",
-            tooltip=[alt.Tooltip("strata:N", title=strata_title or strata or "Group"),
-                     alt.Tooltip("time:Q", title=time_title, format="~g"),
-                     alt.Tooltip("surv:Q", title=y_title, format=".1%")],
+            tooltip=[
+                alt.Tooltip("strata:N", title=strata_title or strata or "Group"),
+                alt.Tooltip("time:Q", title=time_title, format="~g"),
+                alt.Tooltip("surv:Q", title=y_title, format=".1%"),
+            ],
         )
         .properties(name="km_curve")
     )
@@ -613,8 +723,8 @@ def kaplan_meier(
         n_censored = int(c["cens"].fillna(0).sum())
         if len(ticks_df):
             layers.append(
-                alt.Chart(ticks_df).mark_point(shape="M0,-1L0,1", size=70, strokeWidth=1.5,
-                                               opacity=1)
+                alt.Chart(ticks_df)
+                .mark_point(shape="M0,-1L0,1", size=70, strokeWidth=1.5, opacity=1)
                 .encode(x=x, y=alt.Y("surv:Q", scale=y_scale), color=colour)
                 .properties(name="km_censor")
             )
@@ -625,38 +735,57 @@ def kaplan_meier(
         .mark_text(fontSize=FONT_SIZE, baseline="middle")
         .encode(
             x=alt.X("time:Q", scale=x_scale, axis=None),
-            y=alt.Y("strata:N", sort=strata_levels, title=None,
-                    axis=alt.Axis(domain=False, ticks=False, labelPadding=24,
-                                  labelFontWeight="bold") if multi else
-                    alt.Axis(domain=False, ticks=False, labels=False)),
+            y=alt.Y(
+                "strata:N",
+                sort=strata_levels,
+                title=None,
+                axis=alt.Axis(domain=False, ticks=False, labelPadding=24, labelFontWeight="bold")
+                if multi
+                else alt.Axis(domain=False, ticks=False, labels=False),
+            ),
             text="n_text:N",
             color=alt.Color("strata:N", scale=colour_scale, legend=None),
         )
-        .properties(width=560, height=22 * len(strata_levels) + 4,
-                    title=_panel_title("Number at risk"), name="km_at_risk")
+        .properties(
+            width=560,
+            height=22 * len(strata_levels) + 4,
+            title=_panel_title("Number at risk"),
+            name="km_at_risk",
+        )
     )
     chart = alt.vconcat(curve, table, spacing=14).resolve_scale(color="shared", x="shared")
 
     if description is None:
-        parts = [f"Kaplan–Meier curve{'s' if multi else ''} of {y_title.lower()} against "
-                 f"{time_title.lower()}"
-                 + (f" for {len(strata_levels)} groups ({', '.join(strata_levels)})" if multi else "")
-                 + (", with 95% confidence bands" if "lo" in c else "") + "."]
+        parts = [
+            f"Kaplan–Meier curve{'s' if multi else ''} of {y_title.lower()} against "
+            f"{time_title.lower()}"
+            + (f" for {len(strata_levels)} groups ({', '.join(strata_levels)})" if multi else "")
+            + (", with 95% confidence bands" if "lo" in c else "")
+            + "."
+        ]
         for s in strata_levels:
             sub = c[c["strata"] == s]
             lastrow = sub.iloc[-1]
-            parts.append(f"{s if multi else 'Estimate'}: {fmt_pct(lastrow['surv'], 0)} at time "
-                         f"{fmt_num(lastrow['time'], 1).removesuffix('.0')}"
-                         f" (last time shown).")
+            parts.append(
+                f"{s if multi else 'Estimate'}: {fmt_pct(lastrow['surv'], 0)} at time "
+                f"{fmt_num(lastrow['time'], 1).removesuffix('.0')}"
+                f" (last time shown)."
+            )
         if n_censored:
             parts.append(f"{n_censored} censored observation(s) are marked with ticks.")
-        parts.append("A table of numbers at risk at times " +
-                     ", ".join(fmt_num(t, 1).removesuffix(".0") for t in ticks) + " follows.")
+        parts.append(
+            "A table of numbers at risk at times "
+            + ", ".join(fmt_num(t, 1).removesuffix(".0") for t in ticks)
+            + " follows."
+        )
         description = " ".join(parts)
     if subtitle is None:
-        subtitle = ("Step curve: Kaplan–Meier estimate"
-                    + ("; shaded: 95% CI" if "lo" in c else "")
-                    + ("; ticks: censored" if n_censored else "") + ".")
+        subtitle = (
+            "Step curve: Kaplan–Meier estimate"
+            + ("; shaded: 95% CI" if "lo" in c else "")
+            + ("; ticks: censored" if n_censored else "")
+            + "."
+        )
     return _finish(chart, title=title, subtitle=subtitle, description=description)
 
 
@@ -674,13 +803,16 @@ def _below_flag(values: pd.Series) -> pd.Series:
         if isinstance(v, bool):
             return v
         return str(v).strip().lower() in _BELOW_TOKENS
+
     return values.map(one).astype(bool)
 
 
-def _mrd_prepare(df: pd.DataFrame, func: str, patient: str, before: str, after: str,
-                 below_detection: str | None) -> pd.DataFrame:
-    _require(df, {"patient": patient, "before": before, "after": after,
-                  "below_detection": below_detection}, func)
+def _mrd_prepare(
+    df: pd.DataFrame, func: str, patient: str, before: str, after: str, below_detection: str | None
+) -> pd.DataFrame:
+    _require(
+        df, {"patient": patient, "before": before, "after": after, "below_detection": below_detection}, func
+    )
     d = df[[patient, before, after] + ([below_detection] if below_detection else [])].copy()
     d.columns = ["patient", "pre", "post"] + (["q"] if below_detection else [])
     _numeric(d, ["pre", "post"], func, {"pre": before, "post": after})
@@ -734,32 +866,50 @@ def mrd_before_after(
         raise ValueError(f"{func}: unit must be 'fraction' or 'percent'")
     d = _mrd_prepare(df, func, patient, before, after, below_detection)
     pre_l, post_l = phase_labels
-    long = pd.concat([
-        pd.DataFrame({"patient": d["patient"], "phase": pre_l, "value": d["pre"], "below": False}),
-        pd.DataFrame({"patient": d["patient"], "phase": post_l, "value": d["post"],
-                      "below": d["below"]}),
-    ], ignore_index=True).dropna(subset=["value"])
+    long = pd.concat(
+        [
+            pd.DataFrame({"patient": d["patient"], "phase": pre_l, "value": d["pre"], "below": False}),
+            pd.DataFrame({"patient": d["patient"], "phase": post_l, "value": d["post"], "below": d["below"]}),
+        ],
+        ignore_index=True,
+    ).dropna(subset=["value"])
     if long.empty:
         raise ValueError(f"{func}: no MRD values to draw")
     if threshold is not None:
         post_status = {
-            p: ("Below threshold after" if (v < threshold or (b and v <= threshold))
-                else "At or above threshold after")
-            for p, v, b in zip(d["patient"], d["post"], d["below"], strict=True) if not is_missing(v)
+            p: (
+                "Below threshold after"
+                if (v < threshold or (b and v <= threshold))
+                else "At or above threshold after"
+            )
+            for p, v, b in zip(d["patient"], d["post"], d["below"], strict=True)
+            if not is_missing(v)
         }
         long["status"] = long["patient"].map(post_status).fillna("No value after")
-        status_domain = [s for s in ("Below threshold after", "At or above threshold after",
-                                     "No value after") if s in set(long["status"])]
-        status_range = [{"Below threshold after": OKABE_ITO["blue"],
-                         "At or above threshold after": OKABE_ITO["vermillion"],
-                         "No value after": "#999999"}[s] for s in status_domain]
-        colour = alt.Color("status:N", title=None,
-                           scale=alt.Scale(domain=status_domain, range=status_range),
-                           legend=alt.Legend(orient="top", direction="horizontal"))
+        status_domain = [
+            s
+            for s in ("Below threshold after", "At or above threshold after", "No value after")
+            if s in set(long["status"])
+        ]
+        status_range = [
+            {
+                "Below threshold after": OKABE_ITO["blue"],
+                "At or above threshold after": OKABE_ITO["vermillion"],
+                "No value after": "#999999",
+            }[s]
+            for s in status_domain
+        ]
+        colour = alt.Color(
+            "status:N",
+            title=None,
+            scale=alt.Scale(domain=status_domain, range=status_range),
+            legend=alt.Legend(orient="top", direction="horizontal"),
+        )
     else:
         colour = alt.value(OKABE_ITO["blue"])
-    long["value_text"] = [("<" if b else "") + _fmt_mrd(v, unit)
-                          for v, b in zip(long["value"], long["below"], strict=True)]
+    long["value_text"] = [
+        ("<" if b else "") + _fmt_mrd(v, unit) for v, b in zip(long["value"], long["below"], strict=True)
+    ]
 
     values = long["value"].tolist() + ([threshold] if threshold is not None else [])
     lo, hi = min(values), max(values)
@@ -769,16 +919,24 @@ def mrd_before_after(
     else:
         labels = [fmt_sci(v) for v in decades]
     y_scale = alt.Scale(type="log", domain=[decades[0], decades[-1]], nice=False)
-    y = alt.Y("value:Q", scale=y_scale,
-              title=y_title or ("MRD (%; log scale)" if unit == "percent" else
-                                "MRD (fraction; log scale)"),
-              axis=alt.Axis(values=decades, labelExpr=_decade_label_expr(decades, labels),
-                            grid=True))
-    x = alt.X("phase:N", sort=[pre_l, post_l], title=None,
-              scale=alt.Scale(domain=[pre_l, post_l], paddingOuter=0.35),
-              axis=alt.Axis(labelAngle=0, labelFontWeight="bold", domain=False, ticks=False))
-    tooltip = [alt.Tooltip("patient:N", title="Patient"), alt.Tooltip("phase:N", title="Time"),
-               alt.Tooltip("value_text:N", title="MRD")]
+    y = alt.Y(
+        "value:Q",
+        scale=y_scale,
+        title=y_title or ("MRD (%; log scale)" if unit == "percent" else "MRD (fraction; log scale)"),
+        axis=alt.Axis(values=decades, labelExpr=_decade_label_expr(decades, labels), grid=True),
+    )
+    x = alt.X(
+        "phase:N",
+        sort=[pre_l, post_l],
+        title=None,
+        scale=alt.Scale(domain=[pre_l, post_l], paddingOuter=0.35),
+        axis=alt.Axis(labelAngle=0, labelFontWeight="bold", domain=False, ticks=False),
+    )
+    tooltip = [
+        alt.Tooltip("patient:N", title="Patient"),
+        alt.Tooltip("phase:N", title="Time"),
+        alt.Tooltip("value_text:N", title="MRD"),
+    ]
     base = alt.Chart(long)
     layers: list[Any] = [
         base.mark_line(strokeWidth=1.5, opacity=0.8)
@@ -801,18 +959,27 @@ def mrd_before_after(
     if threshold is not None:
         thr_text = threshold_label or f"Threshold {_fmt_mrd(threshold, unit)}"
         thr = pd.DataFrame({"value": [float(threshold)], "text": [thr_text]})
-        layers.insert(0, alt.Chart(thr).mark_rule(color=MUTED, strokeDash=[6, 4], strokeWidth=1.2)
-                      .encode(y=y).properties(name="mrd_threshold"))
-        layers.append(alt.Chart(thr).mark_text(align="right", baseline="bottom", dy=-4, dx=-2,
-                                               fontSize=SMALL_FONT, color=MUTED)
-                      .encode(y=y, x=alt.value(420), text="text:N"))
+        layers.insert(
+            0,
+            alt.Chart(thr)
+            .mark_rule(color=MUTED, strokeDash=[6, 4], strokeWidth=1.2)
+            .encode(y=y)
+            .properties(name="mrd_threshold"),
+        )
+        layers.append(
+            alt.Chart(thr)
+            .mark_text(align="right", baseline="bottom", dy=-4, dx=-2, fontSize=SMALL_FONT, color=MUTED)
+            .encode(y=y, x=alt.value(420), text="text:N")
+        )
     chart = alt.layer(*layers).properties(width=420, height=340)
 
     if description is None:
         n_pat = d["patient"].nunique()
         n_below = int(d["below"].sum())
-        parts = [f"Slope chart of MRD for {n_pat} patient{'s' if n_pat != 1 else ''}, "
-                 f"{pre_l.lower()} and {post_l.lower()} therapy, on a log scale."]
+        parts = [
+            f"Slope chart of MRD for {n_pat} patient{'s' if n_pat != 1 else ''}, "
+            f"{pre_l.lower()} and {post_l.lower()} therapy, on a log scale."
+        ]
         bits = []
         for rec in d.itertuples(index=False):
             pre = "NR" if is_missing(rec.pre) else _fmt_mrd(rec.pre, unit)
@@ -825,8 +992,10 @@ def mrd_before_after(
             parts.append(f"Dashed line: {thr_text}.")
         description = " ".join(parts)
     if subtitle is None:
-        subtitle = ("One line per patient. Hollow point with ▼: below the detection limit "
-                    "(reported as <value); the true value is lower.")
+        subtitle = (
+            "One line per patient. Hollow point with ▼: below the detection limit "
+            "(reported as <value); the true value is lower."
+        )
     return _finish(chart, title=title, subtitle=subtitle, description=description, wrap=80)
 
 
@@ -859,35 +1028,53 @@ def mrd_waterfall(
     order = d["patient"].tolist()
     d["label"] = [("≤ " if b else "") + fmt_num(v, 1) for v, b in zip(d["change"], d["below"], strict=True)]
     if threshold is not None:
-        d["status"] = ["Below threshold after" if (v < threshold or (b and v <= threshold))
-                       else "At or above threshold after"
-                       for v, b in zip(d["post"], d["below"], strict=True)]
-        dom = [s for s in ("Below threshold after", "At or above threshold after")
-               if s in set(d["status"])]
+        d["status"] = [
+            "Below threshold after"
+            if (v < threshold or (b and v <= threshold))
+            else "At or above threshold after"
+            for v, b in zip(d["post"], d["below"], strict=True)
+        ]
+        dom = [s for s in ("Below threshold after", "At or above threshold after") if s in set(d["status"])]
         rng = [OKABE_ITO["blue"] if s.startswith("Below") else OKABE_ITO["vermillion"] for s in dom]
-        colour = alt.Color("status:N", title=None, scale=alt.Scale(domain=dom, range=rng),
-                           legend=alt.Legend(orient="top", direction="horizontal"))
+        colour = alt.Color(
+            "status:N",
+            title=None,
+            scale=alt.Scale(domain=dom, range=rng),
+            legend=alt.Legend(orient="top", direction="horizontal"),
+        )
     else:
         colour = alt.value(OKABE_ITO["blue"])
     d = d[["patient", "change", "below", "label"] + (["status"] if threshold is not None else [])]
     many = len(d) > 30
-    x = alt.X("patient:N", sort=order, title="Patient",
-              axis=alt.Axis(labelAngle=-45 if len(d) > 8 else 0, labels=not many, ticks=False))
+    x = alt.X(
+        "patient:N",
+        sort=order,
+        title="Patient",
+        axis=alt.Axis(labelAngle=-45 if len(d) > 8 else 0, labels=not many, ticks=False),
+    )
     lo = min(0.0, float(d["change"].min()))
     hi = max(0.0, float(d["change"].max()))
-    y = alt.Y("change:Q", title="Change in MRD (log10 of after ÷ before)",
-              scale=alt.Scale(domain=[math.floor(lo) - 0.5 if lo < 0 else -0.5,
-                                      math.ceil(hi) + 0.5 if hi > 0 else 0.5], nice=False),
-              axis=alt.Axis(tickMinStep=1, format="~g"))
+    y = alt.Y(
+        "change:Q",
+        title="Change in MRD (log10 of after ÷ before)",
+        scale=alt.Scale(
+            domain=[math.floor(lo) - 0.5 if lo < 0 else -0.5, math.ceil(hi) + 0.5 if hi > 0 else 0.5],
+            nice=False,
+        ),
+        axis=alt.Axis(tickMinStep=1, format="~g"),
+    )
     base = alt.Chart(d)
-    tooltip = [alt.Tooltip("patient:N", title="Patient"),
-               alt.Tooltip("label:N", title="log10 change")]
+    tooltip = [alt.Tooltip("patient:N", title="Patient"), alt.Tooltip("label:N", title="log10 change")]
     bar_w = max(4, min(36, int(560 / len(d) * 0.7)))
     layers = [
-        base.transform_filter("!datum.below").mark_bar(size=bar_w)
-        .encode(x=x, y=y, color=colour, tooltip=tooltip).properties(name="mrd_bars"),
-        base.transform_filter("datum.below").mark_bar(size=bar_w, fill="white", strokeWidth=2)
-        .encode(x=x, y=y, stroke=colour, tooltip=tooltip).properties(name="mrd_bars_below"),
+        base.transform_filter("!datum.below")
+        .mark_bar(size=bar_w)
+        .encode(x=x, y=y, color=colour, tooltip=tooltip)
+        .properties(name="mrd_bars"),
+        base.transform_filter("datum.below")
+        .mark_bar(size=bar_w, fill="white", strokeWidth=2)
+        .encode(x=x, y=y, stroke=colour, tooltip=tooltip)
+        .properties(name="mrd_bars_below"),
         alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color=TEXT).encode(y="zero:Q"),
     ]
     if not many:
@@ -905,13 +1092,20 @@ def mrd_waterfall(
         description = (
             f"Waterfall chart of the log10 change in MRD for {_plural(len(d), 'patient')}, sorted from "
             f"largest increase to largest decrease; {n_red} decreased. "
-            + "; ".join(f"{p}: {lab}" for p, lab in zip(d["patient"], d["label"], strict=True)) + "."
-            + (" Hollow bars (≤) are lower bounds of the reduction because the after value was "
-               "below the detection limit." if d["below"].any() else "")
+            + "; ".join(f"{p}: {lab}" for p, lab in zip(d["patient"], d["label"], strict=True))
+            + "."
+            + (
+                " Hollow bars (≤) are lower bounds of the reduction because the after value was "
+                "below the detection limit."
+                if d["below"].any()
+                else ""
+            )
         )
     if subtitle is None:
-        subtitle = ("Bars below 0: MRD fell (−1 = tenfold). Hollow bars: after value below the "
-                    "detection limit, so the fall is at least this large.")
+        subtitle = (
+            "Bars below 0: MRD fell (−1 = tenfold). Hollow bars: after value below the "
+            "detection limit, so the fall is at least this large."
+        )
     return _finish(chart, title=title, subtitle=subtitle, description=description)
 
 
@@ -959,16 +1153,21 @@ def swimmer(
     ``time_unit`` (days or months), on the same axis for both frames.
     """
     func = "swimmer"
-    _require(spans_df, {"patient": patient, "start": start, "end": end, "therapy": therapy,
-                        "ongoing": ongoing}, func, "spans_df")
+    _require(
+        spans_df,
+        {"patient": patient, "start": start, "end": end, "therapy": therapy, "ongoing": ongoing},
+        func,
+        "spans_df",
+    )
     _require(events_df, {"patient": patient, "time": time, "event": event}, func, "events_df")
     s = spans_df[[patient, start, end, therapy] + ([ongoing] if ongoing else [])].copy()
     s.columns = ["patient", "start", "end", "therapy"] + (["ongoing"] if ongoing else [])
     _numeric(s, ["start", "end"], func, {"start": start, "end": end})
     bad = s[s["end"] < s["start"]]
     if len(bad):
-        raise ValueError(f"{func}: {end!r} before {start!r} for patient(s) "
-                         f"{', '.join(map(str, bad['patient']))}")
+        raise ValueError(
+            f"{func}: {end!r} before {start!r} for patient(s) {', '.join(map(str, bad['patient']))}"
+        )
     e = events_df[[patient, time, event]].copy()
     e.columns = ["patient", "time", "event"]
     _numeric(e, ["time"], func, {"time": time})
@@ -978,8 +1177,9 @@ def swimmer(
     e["event"] = e["event"].astype(str)
     e = e.dropna(subset=["time"])
 
-    extent = pd.concat([s.groupby("patient")["end"].max(), e.groupby("patient")["time"].max()],
-                       axis=1).max(axis=1)
+    extent = pd.concat([s.groupby("patient")["end"].max(), e.groupby("patient")["time"].max()], axis=1).max(
+        axis=1
+    )
     order = extent.sort_values(ascending=False, kind="stable").index.tolist()
     tmax = float(extent.max())
 
@@ -992,67 +1192,91 @@ def swimmer(
     for ev in events:
         style = EVENT_STYLES.get(ev.lower())
         if style is None:
-            style = (_FALLBACK_SHAPES[k % len(_FALLBACK_SHAPES)],
-                     _FALLBACK_COLOURS[k % len(_FALLBACK_COLOURS)])
+            style = (
+                _FALLBACK_SHAPES[k % len(_FALLBACK_SHAPES)],
+                _FALLBACK_COLOURS[k % len(_FALLBACK_COLOURS)],
+            )
             k += 1
         shapes.append(style[0])
         colours.append(style[1])
 
     unit_title = time_title or f"Time ({time_unit})"
     lane_h = 26
-    x = alt.X("start:Q", title=unit_title, scale=alt.Scale(domain=[0, tmax * 1.04], nice=False),
-              axis=alt.Axis(grid=True, format="~g"))
-    y = alt.Y("patient:N", sort=order, title="Patient",
-              axis=alt.Axis(ticks=False, domain=False, labelPadding=6))
+    x = alt.X(
+        "start:Q",
+        title=unit_title,
+        scale=alt.Scale(domain=[0, tmax * 1.04], nice=False),
+        axis=alt.Axis(grid=True, format="~g"),
+    )
+    y = alt.Y(
+        "patient:N", sort=order, title="Patient", axis=alt.Axis(ticks=False, domain=False, labelPadding=6)
+    )
     span_cols = ["patient", "start", "end", "therapy"]
     layers: list[Any] = [
-        alt.Chart(s[span_cols]).mark_bar(height={"band": 0.55}, cornerRadius=2)
+        alt.Chart(s[span_cols])
+        .mark_bar(height={"band": 0.55}, cornerRadius=2)
         .encode(
-            x=x, x2="end:Q", y=y,
-            fill=alt.Fill("therapy:N", title="Therapy",
-                          scale=alt.Scale(domain=therapies, range=th_range),
-                            legend=alt.Legend(orient="right", symbolType="square",
-                                              symbolStrokeColor="#888888")),
-            tooltip=[alt.Tooltip("patient:N", title="Patient"),
-                     alt.Tooltip("therapy:N", title="Therapy"),
-                     alt.Tooltip("start:Q", title="Start", format="~g"),
-                     alt.Tooltip("end:Q", title="End", format="~g")],
+            x=x,
+            x2="end:Q",
+            y=y,
+            fill=alt.Fill(
+                "therapy:N",
+                title="Therapy",
+                scale=alt.Scale(domain=therapies, range=th_range),
+                legend=alt.Legend(orient="right", symbolType="square", symbolStrokeColor="#888888"),
+            ),
+            tooltip=[
+                alt.Tooltip("patient:N", title="Patient"),
+                alt.Tooltip("therapy:N", title="Therapy"),
+                alt.Tooltip("start:Q", title="Start", format="~g"),
+                alt.Tooltip("end:Q", title="End", format="~g"),
+            ],
         )
         .properties(name="swim_spans")
     ]
     if ongoing:
-        og = s.loc[s["ongoing"].map(lambda v: bool(v) if not is_missing(v) else False),
-                   ["patient", "end"]]
+        og = s.loc[s["ongoing"].map(lambda v: bool(v) if not is_missing(v) else False), ["patient", "end"]]
         if len(og):
             layers.append(
-                alt.Chart(og).mark_point(shape="arrow", angle=90, size=90, filled=True,
-                                         color=TEXT, xOffset=8, opacity=1)
-                .encode(x=alt.X("end:Q"), y=y).properties(name="swim_ongoing")
+                alt.Chart(og)
+                .mark_point(shape="arrow", angle=90, size=90, filled=True, color=TEXT, xOffset=8, opacity=1)
+                .encode(x=alt.X("end:Q"), y=y)
+                .properties(name="swim_ongoing")
             )
     event_scale_legend = alt.Legend(orient="right", title="Event")
     layers.append(
-        alt.Chart(e).mark_point(filled=True, size=110, opacity=1, stroke="white", strokeWidth=0.8)
+        alt.Chart(e)
+        .mark_point(filled=True, size=110, opacity=1, stroke="white", strokeWidth=0.8)
         .encode(
-            x=alt.X("time:Q"), y=y,
-            shape=alt.Shape("event:N", scale=alt.Scale(domain=events, range=shapes),
-                            legend=event_scale_legend),
-            color=alt.Color("event:N", scale=alt.Scale(domain=events, range=colours),
-                            legend=event_scale_legend),
-            tooltip=[alt.Tooltip("patient:N", title="Patient"),
-                     alt.Tooltip("event:N", title="Event"),
-                     alt.Tooltip("time:Q", title=unit_title, format="~g")],
+            x=alt.X("time:Q"),
+            y=y,
+            shape=alt.Shape(
+                "event:N", scale=alt.Scale(domain=events, range=shapes), legend=event_scale_legend
+            ),
+            color=alt.Color(
+                "event:N", scale=alt.Scale(domain=events, range=colours), legend=event_scale_legend
+            ),
+            tooltip=[
+                alt.Tooltip("patient:N", title="Patient"),
+                alt.Tooltip("event:N", title="Event"),
+                alt.Tooltip("time:Q", title=unit_title, format="~g"),
+            ],
         )
         .properties(name="swim_events")
     )
     chart = alt.layer(*layers).properties(width=520, height=lane_h * len(order))
     if description is None:
-        parts = [f"Swimmer plot of {_plural(len(order), 'patient')} over {unit_title.lower()}; bars are "
-                 f"therapy spans ({', '.join(therapies)}), symbols are events."]
+        parts = [
+            f"Swimmer plot of {_plural(len(order), 'patient')} over {unit_title.lower()}; bars are "
+            f"therapy spans ({', '.join(therapies)}), symbols are events."
+        ]
         for p in order:
             sp = s[s["patient"] == p]
             ev = e[e["patient"] == p].sort_values("time")
-            bits = [f"{r.therapy} {fmt_num(r.start, 1).removesuffix('.0')}–"
-                    f"{fmt_num(r.end, 1).removesuffix('.0')}" for r in sp.itertuples()]
+            bits = [
+                f"{r.therapy} {fmt_num(r.start, 1).removesuffix('.0')}–{fmt_num(r.end, 1).removesuffix('.0')}"
+                for r in sp.itertuples()
+            ]
             bits += [f"{r.event} at {fmt_num(r.time, 1).removesuffix('.0')}" for r in ev.itertuples()]
             parts.append(f"{p}: {', '.join(bits)}.")
         description = " ".join(parts)
@@ -1123,17 +1347,20 @@ class PrismaCounts:
         if self.identified - self.removed != self.records_screened:
             problems.append(
                 f"identified ({self.identified}) − removed before screening ({self.removed}) = "
-                f"{self.identified - self.removed}, but records screened = {self.records_screened}")
+                f"{self.identified - self.removed}, but records screened = {self.records_screened}"
+            )
         if self.records_screened - self.records_excluded != self.reports_sought:
             problems.append(
                 f"records screened ({self.records_screened}) − excluded ({self.records_excluded}) = "
                 f"{self.records_screened - self.records_excluded}, but reports sought = "
-                f"{self.reports_sought}")
+                f"{self.reports_sought}"
+            )
         if self.reports_sought - self.reports_not_retrieved != self.reports_assessed:
             problems.append(
                 f"reports sought ({self.reports_sought}) − not retrieved "
                 f"({self.reports_not_retrieved}) = {self.reports_sought - self.reports_not_retrieved},"
-                f" but reports assessed = {self.reports_assessed}")
+                f" but reports assessed = {self.reports_assessed}"
+            )
         included = self.reports_assessed - sum(self.reports_excluded.values())
         if self.two_columns:
             if self.other_reports_assessed is None:
@@ -1145,22 +1372,26 @@ class PrismaCounts:
                         f"other-methods reports sought ({self.other_reports_sought}) − not retrieved "
                         f"({self.other_reports_not_retrieved}) = "
                         f"{self.other_reports_sought - self.other_reports_not_retrieved}, but "
-                        f"assessed = {self.other_reports_assessed}")
+                        f"assessed = {self.other_reports_assessed}"
+                    )
                 if self.other_reports_sought > self.other_methods:
                     problems.append(
                         f"other-methods reports sought ({self.other_reports_sought}) exceed records "
-                        f"identified by other methods ({self.other_methods})")
+                        f"identified by other methods ({self.other_methods})"
+                    )
                 included += self.other_reports_assessed - sum(self.other_reports_excluded.values())
         elif self.other_reports_assessed is not None or self.other_reports_excluded:
             problems.append("other-methods reports given without other_reports_sought")
         if included != self.reports_included:
             problems.append(
                 f"reports assessed − Σ reports excluded = {included}, but reports of included "
-                f"studies = {self.reports_included}")
+                f"studies = {self.reports_included}"
+            )
         if self.studies_included > self.reports_included:
             problems.append(
                 f"studies included ({self.studies_included}) exceed reports of included studies "
-                f"({self.reports_included})")
+                f"({self.reports_included})"
+            )
         return problems
 
 
@@ -1206,24 +1437,39 @@ def prisma_flow(
     def reasons(d: dict[str, int]) -> list[str]:
         return [f"{r} {_n(k)}" for r, k in d.items()] if d else [_n(0)]
 
-    ident = ["Records identified from:", f"Databases {_n(c.databases)}",
-             f"Registers {_n(c.registers)}"]
+    ident = ["Records identified from:", f"Databases {_n(c.databases)}", f"Registers {_n(c.registers)}"]
     if not two and c.other_methods:
         ident.append(f"Other methods {_n(c.other_methods)}")
     rows: list[dict[str, list[str]]] = [
-        {"main": ident,
-         "excl": ["Records removed before screening:",
-                  f"Duplicate records removed {_n(c.duplicates_removed)}",
-                  f"Records marked as ineligible by automation tools {_n(c.automation_ineligible)}",
-                  f"Records removed for other reasons {_n(c.other_removed)}"]},
-        {"main": ["Records screened", _n(c.records_screened)],
-         "excl": ["Records excluded", _n(c.records_excluded)]},
-        {"main": ["Reports sought for retrieval", _n(c.reports_sought)],
-         "excl": ["Reports not retrieved", _n(c.reports_not_retrieved)]},
-        {"main": ["Reports assessed for eligibility", _n(c.reports_assessed)],
-         "excl": ["Reports excluded:"] + reasons(c.reports_excluded)},
-        {"main": ["Studies included in review", _n(c.studies_included),
-                  "Reports of included studies", _n(c.reports_included)]},
+        {
+            "main": ident,
+            "excl": [
+                "Records removed before screening:",
+                f"Duplicate records removed {_n(c.duplicates_removed)}",
+                f"Records marked as ineligible by automation tools {_n(c.automation_ineligible)}",
+                f"Records removed for other reasons {_n(c.other_removed)}",
+            ],
+        },
+        {
+            "main": ["Records screened", _n(c.records_screened)],
+            "excl": ["Records excluded", _n(c.records_excluded)],
+        },
+        {
+            "main": ["Reports sought for retrieval", _n(c.reports_sought)],
+            "excl": ["Reports not retrieved", _n(c.reports_not_retrieved)],
+        },
+        {
+            "main": ["Reports assessed for eligibility", _n(c.reports_assessed)],
+            "excl": ["Reports excluded:"] + reasons(c.reports_excluded),
+        },
+        {
+            "main": [
+                "Studies included in review",
+                _n(c.studies_included),
+                "Reports of included studies",
+                _n(c.reports_included),
+            ]
+        },
     ]
     if two:
         rows[0]["other"] = ["Records identified from:", f"{other_methods_label} {_n(c.other_methods)}"]
@@ -1235,15 +1481,32 @@ def prisma_flow(
     header_h, gap, top = 34, 30, 0
     boxes, texts, rules, heads, headers, phases = [], [], [], [], [], []
     hx = {"db": (cols["main"][0], cols["excl"][1])}
-    headers.append({"x": hx["db"][0], "x2": hx["db"][1], "y": top, "y2": top + header_h,
-                    "text": ("Identification of studies via databases and registers"
-                             if two or c.databases or c.registers or not c.other_methods
-                             # One column and no database or register searched: say what it was.
-                             else "Identification of studies via other methods"), "kind": "db"})
+    headers.append(
+        {
+            "x": hx["db"][0],
+            "x2": hx["db"][1],
+            "y": top,
+            "y2": top + header_h,
+            "text": (
+                "Identification of studies via databases and registers"
+                if two or c.databases or c.registers or not c.other_methods
+                # One column and no database or register searched: say what it was.
+                else "Identification of studies via other methods"
+            ),
+            "kind": "db",
+        }
+    )
     if two:
-        headers.append({"x": cols["other"][0], "x2": cols["oexcl"][1], "y": top,
-                        "y2": top + header_h, "text": "Identification of studies via other methods",
-                        "kind": "other"})
+        headers.append(
+            {
+                "x": cols["other"][0],
+                "x2": cols["oexcl"][1],
+                "y": top,
+                "y2": top + header_h,
+                "text": "Identification of studies via other methods",
+                "kind": "other",
+            }
+        )
     y = top + header_h + 16
     geometry: list[dict[str, tuple[float, float, float, float]]] = []
     for row in rows:
@@ -1299,13 +1562,25 @@ def prisma_flow(
         arrow(mid_x(o3), yin, inc[1], yin, "left")
 
     phase_x = (2, 26)
-    spans = [("Identification", geometry[0]), ("Screening", geometry[1], geometry[3]),
-             ("Included", geometry[4])]
+    spans = [
+        ("Identification", geometry[0]),
+        ("Screening", geometry[1], geometry[3]),
+        ("Included", geometry[4]),
+    ]
     for name, *gs in spans:
         y0 = gs[0]["main"][2]
         y1 = gs[-1]["main"][3]
-        phases.append({"x": phase_x[0], "x2": phase_x[1], "y": y0, "y2": y1, "text": name,
-                       "cx": (phase_x[0] + phase_x[1]) / 2, "cy": (y0 + y1) / 2})
+        phases.append(
+            {
+                "x": phase_x[0],
+                "x2": phase_x[1],
+                "y": y0,
+                "y2": y1,
+                "text": name,
+                "cx": (phase_x[0] + phase_x[1]) / 2,
+                "cy": (y0 + y1) / 2,
+            }
+        )
 
     xs = alt.Scale(domain=[0, W], nice=False, zero=False)
     ys = alt.Scale(domain=[0, H], nice=False, zero=False, reverse=True)
@@ -1316,34 +1591,57 @@ def prisma_flow(
     hdr["cy"] = (hdr["y"] + hdr["y2"]) / 2
     ph = pd.DataFrame(phases)
     layers = [
-        alt.Chart(hdr).mark_rect(cornerRadius=6, stroke="#8A6D00", strokeWidth=1)
-        .encode(x=X("x"), x2="x2:Q", y=Y("y"), y2="y2:Q",
-                fill=alt.Fill("kind:N", scale=alt.Scale(domain=["db", "other"],
-                                                         range=["#FCE8A6", "#E6E6E6"]), legend=None))
+        alt.Chart(hdr)
+        .mark_rect(cornerRadius=6, stroke="#8A6D00", strokeWidth=1)
+        .encode(
+            x=X("x"),
+            x2="x2:Q",
+            y=Y("y"),
+            y2="y2:Q",
+            fill=alt.Fill(
+                "kind:N", scale=alt.Scale(domain=["db", "other"], range=["#FCE8A6", "#E6E6E6"]), legend=None
+            ),
+        )
         .properties(name="prisma_headers"),
-        alt.Chart(hdr).mark_text(fontSize=FONT_SIZE, fontWeight="bold", align="center",
-                                 baseline="middle", color=TEXT)
+        alt.Chart(hdr)
+        .mark_text(fontSize=FONT_SIZE, fontWeight="bold", align="center", baseline="middle", color=TEXT)
         .encode(x=X("cx"), y=Y("cy"), text="text:N"),
-        alt.Chart(ph[["x", "x2", "y", "y2"]]).mark_rect(cornerRadius=6, fill="#BFD7EA",
-                                                        stroke="#4A7FA7", strokeWidth=1)
-        .encode(x=X("x"), x2="x2:Q", y=Y("y"), y2="y2:Q").properties(name="prisma_phases"),
-        alt.Chart(ph[["cx", "cy", "text"]]).mark_text(angle=270, fontSize=FONT_SIZE,
-                                                      fontWeight="bold", align="center",
-                                                      baseline="middle", color=TEXT)
+        alt.Chart(ph[["x", "x2", "y", "y2"]])
+        .mark_rect(cornerRadius=6, fill="#BFD7EA", stroke="#4A7FA7", strokeWidth=1)
+        .encode(x=X("x"), x2="x2:Q", y=Y("y"), y2="y2:Q")
+        .properties(name="prisma_phases"),
+        alt.Chart(ph[["cx", "cy", "text"]])
+        .mark_text(
+            angle=270, fontSize=FONT_SIZE, fontWeight="bold", align="center", baseline="middle", color=TEXT
+        )
         .encode(x=X("cx"), y=Y("cy"), text="text:N"),
-        alt.Chart(pd.DataFrame(rules)).mark_rule(color=TEXT, strokeWidth=1.2)
-        .encode(x=X("x"), y=Y("y"), x2="x2:Q", y2="y2:Q").properties(name="prisma_arrows"),
-        alt.Chart(pd.DataFrame(heads)).mark_point(filled=True, size=45, color=TEXT, opacity=1)
-        .encode(x=X("x"), y=Y("y"),
-                shape=alt.Shape("dir:N", scale=alt.Scale(
+        alt.Chart(pd.DataFrame(rules))
+        .mark_rule(color=TEXT, strokeWidth=1.2)
+        .encode(x=X("x"), y=Y("y"), x2="x2:Q", y2="y2:Q")
+        .properties(name="prisma_arrows"),
+        alt.Chart(pd.DataFrame(heads))
+        .mark_point(filled=True, size=45, color=TEXT, opacity=1)
+        .encode(
+            x=X("x"),
+            y=Y("y"),
+            shape=alt.Shape(
+                "dir:N",
+                scale=alt.Scale(
                     domain=["down", "right", "left"],
-                    range=["triangle-down", "triangle-right", "triangle-left"]), legend=None))
+                    range=["triangle-down", "triangle-right", "triangle-left"],
+                ),
+                legend=None,
+            ),
+        )
         .properties(name="prisma_heads"),
-        alt.Chart(pd.DataFrame(boxes)).mark_rect(fill="white", stroke=TEXT, strokeWidth=1)
-        .encode(x=X("x"), x2="x2:Q", y=Y("y"), y2="y2:Q").properties(name="prisma_boxes"),
-        alt.Chart(pd.DataFrame(texts)).mark_text(lineBreak="\n", align="left", baseline="top",
-                                                 fontSize=fs, lineHeight=line_h, color=TEXT)
-        .encode(x=X("x"), y=Y("y"), text="text:N").properties(name="prisma_text"),
+        alt.Chart(pd.DataFrame(boxes))
+        .mark_rect(fill="white", stroke=TEXT, strokeWidth=1)
+        .encode(x=X("x"), x2="x2:Q", y=Y("y"), y2="y2:Q")
+        .properties(name="prisma_boxes"),
+        alt.Chart(pd.DataFrame(texts))
+        .mark_text(lineBreak="\n", align="left", baseline="top", fontSize=fs, lineHeight=line_h, color=TEXT)
+        .encode(x=X("x"), y=Y("y"), text="text:N")
+        .properties(name="prisma_text"),
     ]
     chart = alt.layer(*layers).properties(width=W, height=H)
     if description is None:
@@ -1358,8 +1656,12 @@ def prisma_flow(
             f"{c.reports_sought} reports sought for retrieval, {c.reports_not_retrieved} not "
             f"retrieved; {c.reports_assessed} reports assessed for eligibility, "
             f"{sum(c.reports_excluded.values())} excluded"
-            + (" (" + "; ".join(f"{r}: {k}" for r, k in c.reports_excluded.items()) + ")"
-               if c.reports_excluded else "") + ".",
+            + (
+                " (" + "; ".join(f"{r}: {k}" for r, k in c.reports_excluded.items()) + ")"
+                if c.reports_excluded
+                else ""
+            )
+            + ".",
         ]
         if two:
             parts.append(
@@ -1367,8 +1669,13 @@ def prisma_flow(
                 f"reports sought, {c.other_reports_not_retrieved} not retrieved, "
                 f"{c.other_reports_assessed} assessed, "
                 f"{sum(c.other_reports_excluded.values())} excluded"
-                + (" (" + "; ".join(f"{r}: {k}" for r, k in c.other_reports_excluded.items()) + ")"
-                   if c.other_reports_excluded else "") + ".")
+                + (
+                    " (" + "; ".join(f"{r}: {k}" for r, k in c.other_reports_excluded.items()) + ")"
+                    if c.other_reports_excluded
+                    else ""
+                )
+                + "."
+            )
         parts.append(f"Included: {c.studies_included} studies ({c.reports_included} reports).")
         description = " ".join(parts)
     return _finish(chart, title=title, subtitle=subtitle, description=description)
@@ -1423,49 +1730,96 @@ def evidence_map(
     nx, ny = len(x_levels), len(y_levels)
     width = min(460 if color else 520, max(240, nx * (60 + 40 * max(1, len(c_levels)))))
     x_chars = max(8, int(width / nx / 6.5))
-    enc_x = alt.X("x:N", sort=x_levels, title=x_title or _pretty(x),
-                  axis=alt.Axis(orient="top", labelAngle=0, labelLimit=width / nx,
-                                labelExpr=_wrap_labels_expr(x_levels, x_chars), labelLineHeight=14,
-                                domain=False, ticks=False, grid=True, labelPadding=6))
-    enc_y = alt.Y("y:N", sort=y_levels, title=y_title or _pretty(y),
-                  axis=alt.Axis(domain=False, ticks=False, grid=True, labelPadding=6,
-                                labelExpr=_wrap_labels_expr(y_levels, 22), labelLineHeight=14,
-                                labelLimit=170))
+    enc_x = alt.X(
+        "x:N",
+        sort=x_levels,
+        title=x_title or _pretty(x),
+        axis=alt.Axis(
+            orient="top",
+            labelAngle=0,
+            labelLimit=width / nx,
+            labelExpr=_wrap_labels_expr(x_levels, x_chars),
+            labelLineHeight=14,
+            domain=False,
+            ticks=False,
+            grid=True,
+            labelPadding=6,
+        ),
+    )
+    enc_y = alt.Y(
+        "y:N",
+        sort=y_levels,
+        title=y_title or _pretty(y),
+        axis=alt.Axis(
+            domain=False,
+            ticks=False,
+            grid=True,
+            labelPadding=6,
+            labelExpr=_wrap_labels_expr(y_levels, 22),
+            labelLineHeight=14,
+            labelLimit=170,
+        ),
+    )
     common: dict[str, Any] = {"x": enc_x, "y": enc_y}
     if color:
-        common["xOffset"] = alt.XOffset("c:N", sort=c_levels,
-                                        scale=alt.Scale(domain=c_levels, paddingOuter=0.3))
-    tooltip = [alt.Tooltip("x:N", title=x_title or _pretty(x)),
-               alt.Tooltip("y:N", title=y_title or _pretty(y))]
+        common["xOffset"] = alt.XOffset(
+            "c:N", sort=c_levels, scale=alt.Scale(domain=c_levels, paddingOuter=0.3)
+        )
+    tooltip = [
+        alt.Tooltip("x:N", title=x_title or _pretty(x)),
+        alt.Tooltip("y:N", title=y_title or _pretty(y)),
+    ]
     if color:
         tooltip.append(alt.Tooltip("c:N", title=color_title or _pretty(color)))
-    tooltip += [alt.Tooltip("studies:Q", title="Studies"),
-                alt.Tooltip("participants:Q", title="Participants", format=",")]
+    tooltip += [
+        alt.Tooltip("studies:Q", title="Studies"),
+        alt.Tooltip("participants:Q", title="Participants", format=","),
+    ]
     max_p = float(agg["participants"].max()) or 1.0
     base = alt.Chart(agg)
-    bubbles = base.mark_circle(opacity=0.75, stroke="white", strokeWidth=1).encode(
-        **common,
-        size=alt.Size("participants:Q", title="Participants",
-                      scale=alt.Scale(domain=[0, max_p], range=[30, 2200], zero=True),
-                      legend=alt.Legend(orient="right", symbolFillColor="#999999",
-                                        symbolStrokeWidth=0, values=_nice_values(max_p))),
-        color=(alt.Color("c:N", title=color_title or _pretty(color), scale=_colour_scale(c_levels),
-                         legend=alt.Legend(orient="right"))
-               if color else alt.value(OKABE_ITO["blue"])),
-        tooltip=tooltip,
-    ).properties(name="evidence_bubbles")
+    bubbles = (
+        base.mark_circle(opacity=0.75, stroke="white", strokeWidth=1)
+        .encode(
+            **common,
+            size=alt.Size(
+                "participants:Q",
+                title="Participants",
+                scale=alt.Scale(domain=[0, max_p], range=[30, 2200], zero=True),
+                legend=alt.Legend(
+                    orient="right", symbolFillColor="#999999", symbolStrokeWidth=0, values=_nice_values(max_p)
+                ),
+            ),
+            color=(
+                alt.Color(
+                    "c:N",
+                    title=color_title or _pretty(color),
+                    scale=_colour_scale(c_levels),
+                    legend=alt.Legend(orient="right"),
+                )
+                if color
+                else alt.value(OKABE_ITO["blue"])
+            ),
+            tooltip=tooltip,
+        )
+        .properties(name="evidence_bubbles")
+    )
     labels = base.mark_text(fontSize=SMALL_FONT, fontWeight="bold", color=TEXT).encode(
-        **common, text="label:N", tooltip=tooltip)
+        **common, text="label:N", tooltip=tooltip
+    )
     chart = alt.layer(bubbles, labels).properties(width=width, height=max(160, ny * 70))
     if description is None:
         cells = "; ".join(
-            f"{r.x} × {r.y}" + (f" ({r.c})" if color else "")
+            f"{r.x} × {r.y}"
+            + (f" ({r.c})" if color else "")
             + f": {int(r.studies)} stud{'y' if int(r.studies) == 1 else 'ies'}, "
             f"{fmt_num(r.participants)} participants"
-            for r in agg.itertuples())
-        description = (f"Evidence map of {x_title or x} (columns) by {y_title or y} (rows); bubble "
-                       f"area shows participants, the number in each bubble the number of studies. "
-                       f"{cells}.")
+            for r in agg.itertuples()
+        )
+        description = (
+            f"Evidence map of {x_title or x} (columns) by {y_title or y} (rows); bubble "
+            f"area shows participants, the number in each bubble the number of studies. "
+            f"{cells}."
+        )
     if subtitle is None:
         subtitle = "Bubble area: participants; number: studies."
     return _finish(chart, title=title, subtitle=subtitle, description=description)
@@ -1532,59 +1886,100 @@ def adverse_events(
     agg["grade_i"] = agg["grade"].map({g: i for i, g in enumerate(grades)})
     ev_total = agg.groupby("event", sort=False)["pct"].sum()
     order = ev_total.sort_values(ascending=False, kind="stable").index.tolist()
-    agg["text"] = [f"{fmt_num(p, 0)}% ({int(k)}/{int(t)})"
-                   for p, k, t in zip(agg["pct"], agg["patients"], agg["total"], strict=True)]
+    agg["text"] = [
+        f"{fmt_num(p, 0)}% ({int(k)}/{int(t)})"
+        for p, k, t in zip(agg["pct"], agg["patients"], agg["total"], strict=True)
+    ]
     agg = agg[["event", "grade", "grade_i", "pct", "text"]]
 
     label_lines = max(len(_wrap(ev, 26)) for ev in order)
-    palette = SEQUENTIAL[:len(grades)] if len(grades) <= len(SEQUENTIAL) else None
-    colour = alt.Color("grade:N", title="Grade", sort=grades,
-                       scale=alt.Scale(domain=grades, range=palette) if palette else
-                       alt.Scale(domain=grades, scheme="yelloworangebrown"),
-                       legend=alt.Legend(orient="top", direction="horizontal"))
-    y = alt.Y("event:N", sort=order, title=None,
-              axis=alt.Axis(ticks=False, labelPadding=6, labelLimit=190, labelLineHeight=14,
-                            labelExpr=_wrap_labels_expr(order, 26)))
-    tooltip = [alt.Tooltip("event:N", title="Event"), alt.Tooltip("grade:N", title="Grade"),
-               alt.Tooltip("text:N", title="Patients")]
+    palette = SEQUENTIAL[: len(grades)] if len(grades) <= len(SEQUENTIAL) else None
+    colour = alt.Color(
+        "grade:N",
+        title="Grade",
+        sort=grades,
+        scale=alt.Scale(domain=grades, range=palette)
+        if palette
+        else alt.Scale(domain=grades, scheme="yelloworangebrown"),
+        legend=alt.Legend(orient="top", direction="horizontal"),
+    )
+    y = alt.Y(
+        "event:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(
+            ticks=False,
+            labelPadding=6,
+            labelLimit=190,
+            labelLineHeight=14,
+            labelExpr=_wrap_labels_expr(order, 26),
+        ),
+    )
+    tooltip = [
+        alt.Tooltip("event:N", title="Event"),
+        alt.Tooltip("grade:N", title="Grade"),
+        alt.Tooltip("text:N", title="Patients"),
+    ]
     xmax = float(ev_total.max() if layout == "stacked" else agg["pct"].max())
-    x_scale = alt.Scale(domain=[0, min(100.0, max(10.0, math.ceil(xmax * 1.18 / 10) * 10))],
-                        nice=False)
+    x_scale = alt.Scale(domain=[0, min(100.0, max(10.0, math.ceil(xmax * 1.18 / 10) * 10))], nice=False)
     base = alt.Chart(agg)
     if layout == "stacked":
-        bars = base.mark_bar(stroke="white", strokeWidth=0.8).encode(
-            x=alt.X("pct:Q", title=x_title, stack="zero", scale=x_scale,
-                    axis=alt.Axis(format="~g", grid=True)),
-            y=y, color=colour, order=alt.Order("grade_i:Q", sort="ascending"), tooltip=tooltip,
-        ).properties(name="ae_bars")
+        bars = (
+            base.mark_bar(stroke="white", strokeWidth=0.8)
+            .encode(
+                x=alt.X(
+                    "pct:Q", title=x_title, stack="zero", scale=x_scale, axis=alt.Axis(format="~g", grid=True)
+                ),
+                y=y,
+                color=colour,
+                order=alt.Order("grade_i:Q", sort="ascending"),
+                tooltip=tooltip,
+            )
+            .properties(name="ae_bars")
+        )
         totals = pd.DataFrame({"event": ev_total.index, "pct": ev_total.values})
         totals["text"] = [f"{fmt_num(v, 0)}%" for v in totals["pct"]]
-        label = alt.Chart(totals).mark_text(align="left", dx=4, fontSize=SMALL_FONT, color=TEXT) \
+        label = (
+            alt.Chart(totals)
+            .mark_text(align="left", dx=4, fontSize=SMALL_FONT, color=TEXT)
             .encode(x=alt.X("pct:Q", scale=x_scale), y=y, text="text:N")
+        )
         height = max(120, (28 + 14 * (label_lines - 1)) * len(order))
     else:
-        bars = base.mark_bar().encode(
-            x=alt.X("pct:Q", title=x_title, scale=x_scale, axis=alt.Axis(format="~g", grid=True)),
-            y=y, yOffset=alt.YOffset("grade:N", sort=grades), color=colour, tooltip=tooltip,
-        ).properties(name="ae_bars")
+        bars = (
+            base.mark_bar()
+            .encode(
+                x=alt.X("pct:Q", title=x_title, scale=x_scale, axis=alt.Axis(format="~g", grid=True)),
+                y=y,
+                yOffset=alt.YOffset("grade:N", sort=grades),
+                color=colour,
+                tooltip=tooltip,
+            )
+            .properties(name="ae_bars")
+        )
         label = base.mark_text(align="left", dx=3, fontSize=SMALL_FONT, color=TEXT).encode(
-            x="pct:Q", y=y, yOffset=alt.YOffset("grade:N", sort=grades),
-            text=alt.Text("pct:Q", format=".0f"))
+            x="pct:Q", y=y, yOffset=alt.YOffset("grade:N", sort=grades), text=alt.Text("pct:Q", format=".0f")
+        )
         height = max(120, max(14 * len(grades) + 10, 14 * label_lines + 14) * len(order))
     chart = alt.layer(bars, label).properties(width=460, height=height)
     if description is None:
-        parts = [f"{'Stacked' if layout == 'stacked' else 'Grouped'} bar chart of the percentage "
-                 f"of patients with each of {_plural(len(order), 'adverse event')} by grade "
-                 f"({', '.join(grades)})."]
+        parts = [
+            f"{'Stacked' if layout == 'stacked' else 'Grouped'} bar chart of the percentage "
+            f"of patients with each of {_plural(len(order), 'adverse event')} by grade "
+            f"({', '.join(grades)})."
+        ]
         for ev in order:
             sub = agg[agg["event"] == ev].sort_values("grade_i")
             cells = zip(sub["grade"], sub["text"], strict=True)
             parts.append(f"{ev}: " + ", ".join(f"grade {g} {t}" for g, t in cells) + ".")
         description = " ".join(parts)
     if subtitle is None:
-        subtitle = ("Percentage of patients, pooled over studies (Σ patients ÷ Σ at risk); "
-                    "bar length is the total of all grades." if layout == "stacked" else
-                    "Percentage of patients by grade, pooled over studies.")
+        subtitle = (
+            "Percentage of patients, pooled over studies (Σ patients ÷ Σ at risk); "
+            "bar length is the total of all grades."
+            if layout == "stacked"
+            else "Percentage of patients by grade, pooled over studies."
+        )
     return _finish(chart, title=title, subtitle=subtitle, description=description)
 
 
@@ -1617,8 +2012,7 @@ MURAD_DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     "Causality": (
         "Were other plausible explanations for the outcome excluded?",
-        "Did the effect disappear on withdrawal and reappear on re-exposure (challenge / "
-        "rechallenge)?",
+        "Did the effect disappear on withdrawal and reappear on re-exposure (challenge / rechallenge)?",
         "Was there a dose–response relation?",
         "Was follow-up long enough for the outcome to occur?",
     ),
@@ -1636,14 +2030,25 @@ MURAD_DOMAIN_SUMMARY: dict[str, str] = {
 }
 
 _ROB_ALIASES = {k.lower(): k for k in ROB_JUDGEMENTS} | {
-    "some concern": "Some concerns", "moderate": "Some concerns", "serious": "High",
-    "no info": "No information", "ni": "No information", "na": "Not applicable",
+    "some concern": "Some concerns",
+    "moderate": "Some concerns",
+    "serious": "High",
+    "no info": "No information",
+    "ni": "No information",
+    "na": "Not applicable",
     "n/a": "Not applicable",
 }
 
 
-def _rob_prepare(df: pd.DataFrame, func: str, study: str, domain: str, judgement: str,
-                 domains: Sequence[str] | None, weight: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+def _rob_prepare(
+    df: pd.DataFrame,
+    func: str,
+    study: str,
+    domain: str,
+    judgement: str,
+    domains: Sequence[str] | None,
+    weight: str | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
     _require(df, {"study": study, "domain": domain, "judgement": judgement, "weight": weight}, func)
     d = df[[study, domain, judgement] + ([weight] if weight else [])].copy()
     d.columns = ["study", "domain", "judgement"] + (["weight"] if weight else [])
@@ -1653,15 +2058,15 @@ def _rob_prepare(df: pd.DataFrame, func: str, study: str, domain: str, judgement
     for v in d["judgement"]:
         key = "" if is_missing(v) else " ".join(str(v).strip().lower().split())
         if key not in _ROB_ALIASES:
-            raise ValueError(f"{func}: unknown judgement {v!r}; expected one of "
-                             f"{list(ROB_JUDGEMENTS)}")
+            raise ValueError(f"{func}: unknown judgement {v!r}; expected one of {list(ROB_JUDGEMENTS)}")
         norm.append(_ROB_ALIASES[key])
     d["judgement"] = norm
     dup = d.duplicated(["study", "domain"])
     if dup.any():
         first = d[dup].iloc[0]
-        raise ValueError(f"{func}: more than one judgement for study {first['study']!r}, "
-                         f"domain {first['domain']!r}")
+        raise ValueError(
+            f"{func}: more than one judgement for study {first['study']!r}, domain {first['domain']!r}"
+        )
     present = _ordered_unique(d["domain"])
     if domains is None:
         murad = [m for m in MURAD_DOMAINS if m in present]
@@ -1715,47 +2120,80 @@ def risk_of_bias_traffic_light(
     studies = _ordered_unique(d["study"])
     d["symbol"] = d["judgement"].map({k: v[1] for k, v in ROB_JUDGEMENTS.items()})
     jdom, jrange = _judgement_scale(d["judgement"])
-    x = alt.X("domain:N", sort=doms, title=None,
-              axis=alt.Axis(orient="top", labelAngle=0, domain=False, ticks=False,
-                            labelFontWeight="bold", labelPadding=8, labelLimit=120))
-    y = alt.Y("study:N", sort=studies, title=None,
-              axis=alt.Axis(domain=False, ticks=False, labelPadding=8))
+    x = alt.X(
+        "domain:N",
+        sort=doms,
+        title=None,
+        axis=alt.Axis(
+            orient="top",
+            labelAngle=0,
+            domain=False,
+            ticks=False,
+            labelFontWeight="bold",
+            labelPadding=8,
+            labelLimit=120,
+        ),
+    )
+    y = alt.Y("study:N", sort=studies, title=None, axis=alt.Axis(domain=False, ticks=False, labelPadding=8))
     cells = pd.DataFrame([(s, dm) for s in studies for dm in doms], columns=["study", "domain"])
     cells["overall"] = cells["domain"].str.lower() == "overall"
     base = alt.Chart(d[["study", "domain", "judgement", "symbol"]])
-    tooltip = [alt.Tooltip("study:N", title="Study"), alt.Tooltip("domain:N", title="Domain"),
-               alt.Tooltip("judgement:N", title="Judgement")]
+    tooltip = [
+        alt.Tooltip("study:N", title="Study"),
+        alt.Tooltip("domain:N", title="Domain"),
+        alt.Tooltip("judgement:N", title="Judgement"),
+    ]
     layers = [
-        alt.Chart(cells).mark_rect(stroke="#B0B0B0", strokeWidth=1).encode(
-            x=x, y=y,
-            fill=alt.condition("datum.overall", alt.value("#E3E3E3"), alt.value("white"))),
-        base.mark_circle(size=520, opacity=1, stroke="#333333", strokeWidth=0.8).encode(
-            x=x, y=y,
-            color=alt.Color("judgement:N", title="Judgement",
-                            scale=alt.Scale(domain=jdom, range=jrange),
-                            legend=alt.Legend(orient="right", labelExpr=_judgement_label_expr(),
-                                              symbolStrokeColor="#333333",
-                                              symbolStrokeWidth=0.8, symbolSize=200)),
+        alt.Chart(cells)
+        .mark_rect(stroke="#B0B0B0", strokeWidth=1)
+        .encode(x=x, y=y, fill=alt.condition("datum.overall", alt.value("#E3E3E3"), alt.value("white"))),
+        base.mark_circle(size=520, opacity=1, stroke="#333333", strokeWidth=0.8)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "judgement:N",
+                title="Judgement",
+                scale=alt.Scale(domain=jdom, range=jrange),
+                legend=alt.Legend(
+                    orient="right",
+                    labelExpr=_judgement_label_expr(),
+                    symbolStrokeColor="#333333",
+                    symbolStrokeWidth=0.8,
+                    symbolSize=200,
+                ),
+            ),
             tooltip=tooltip,
-        ).properties(name="rob_lights"),
-        base.mark_text(fontSize=16, fontWeight="bold", baseline="middle", dy=1).encode(
-            x=x, y=y, text="symbol:N", tooltip=tooltip,
+        )
+        .properties(name="rob_lights"),
+        base.mark_text(fontSize=16, fontWeight="bold", baseline="middle", dy=1)
+        .encode(
+            x=x,
+            y=y,
+            text="symbol:N",
+            tooltip=tooltip,
             # white on the dark reds (High, Critical) for contrast; black elsewhere (robvis)
-            color=alt.condition(alt.FieldOneOfPredicate(field="judgement",
-                                                        oneOf=["High", "Critical"]),
-                                alt.value("white"), alt.value("black")))
+            color=alt.condition(
+                alt.FieldOneOfPredicate(field="judgement", oneOf=["High", "Critical"]),
+                alt.value("white"),
+                alt.value("black"),
+            ),
+        )
         .properties(name="rob_symbols"),
     ]
     cell_w = 92 if max(len(s) for s in doms) > 8 else 70
     plot = alt.layer(*layers).properties(width=cell_w * len(doms), height=34 * len(studies))
     chart: Any = plot
     if domain_notes:
-        notes = pd.DataFrame({"i": range(len(domain_notes)),
-                              "text": [f"{k}: {v}" for k, v in domain_notes.items()]})
-        key = (alt.Chart(notes).mark_text(align="left", baseline="middle", fontSize=SMALL_FONT,
-                                          color=MUTED)
-               .encode(y=alt.Y("i:O", axis=None), x=alt.value(0), text="text:N")
-               .properties(width=cell_w * len(doms), height=16 * len(notes)))
+        notes = pd.DataFrame(
+            {"i": range(len(domain_notes)), "text": [f"{k}: {v}" for k, v in domain_notes.items()]}
+        )
+        key = (
+            alt.Chart(notes)
+            .mark_text(align="left", baseline="middle", fontSize=SMALL_FONT, color=MUTED)
+            .encode(y=alt.Y("i:O", axis=None), x=alt.value(0), text="text:N")
+            .properties(width=cell_w * len(doms), height=16 * len(notes))
+        )
         chart = alt.vconcat(plot, key, spacing=12)
     if description is None:
         counts = d.groupby("judgement").size()
@@ -1768,11 +2206,16 @@ def risk_of_bias_traffic_light(
             f"Traffic-light plot of risk-of-bias judgements for "
             f"{_plural(len(studies), 'study', 'studies')} across {_plural(len(doms), 'domain')} "
             f"({', '.join(doms)}). Counts: "
-            + ", ".join(f"{j} {int(counts[j])}" for j in jdom) + ". " + " ".join(per_study)
+            + ", ".join(f"{j} {int(counts[j])}" for j in jdom)
+            + ". "
+            + " ".join(per_study)
         )
     if subtitle is None:
-        subtitle = "Colour and symbol show the judgement: " + ", ".join(
-            f"{ROB_JUDGEMENTS[j][1]} {j.lower()}" for j in jdom if ROB_JUDGEMENTS[j][1]) + "."
+        subtitle = (
+            "Colour and symbol show the judgement: "
+            + ", ".join(f"{ROB_JUDGEMENTS[j][1]} {j.lower()}" for j in jdom if ROB_JUDGEMENTS[j][1])
+            + "."
+        )
     return _finish(chart, title=title, subtitle=subtitle, description=description)
 
 
@@ -1811,38 +2254,61 @@ def risk_of_bias_summary(
     n_studies = d.groupby("domain")["study"].nunique()
     agg = agg[["domain", "judgement", "share", "order", "text"]]
     jdom, jrange = _judgement_scale(agg["judgement"])
-    y_order = ([x for x in doms if x.lower() == "overall"] +
-               [x for x in doms if x.lower() != "overall"])
-    y = alt.Y("domain:N", sort=y_order, title=None,
-              axis=alt.Axis(ticks=False, domain=False, labelPadding=8, labelFontWeight="bold"))
+    y_order = [x for x in doms if x.lower() == "overall"] + [x for x in doms if x.lower() != "overall"]
+    y = alt.Y(
+        "domain:N",
+        sort=y_order,
+        title=None,
+        axis=alt.Axis(ticks=False, domain=False, labelPadding=8, labelFontWeight="bold"),
+    )
     base = alt.Chart(agg)
-    bars = base.mark_bar(stroke="black", strokeWidth=0.8, height={"band": 0.7}).encode(
-        x=alt.X("share:Q", stack="zero", title=None,
+    bars = (
+        base.mark_bar(stroke="black", strokeWidth=0.8, height={"band": 0.7})
+        .encode(
+            x=alt.X(
+                "share:Q",
+                stack="zero",
+                title=None,
                 scale=alt.Scale(domain=[0, 1], nice=False),
-                axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1], grid=False)),
-        y=y,
-        color=alt.Color("judgement:N", title=None, scale=alt.Scale(domain=jdom, range=jrange),
-                        legend=alt.Legend(orient="bottom", direction="horizontal",
-                                          labelExpr=_judgement_label_expr(),
-                                          symbolStrokeColor="black", symbolStrokeWidth=0.8)),
-        order=alt.Order("order:Q", sort="ascending"),
-        tooltip=[alt.Tooltip("domain:N", title="Domain"),
-                 alt.Tooltip("judgement:N", title="Judgement"),
-                 alt.Tooltip("text:N", title="Share")],
-    ).properties(name="rob_summary_bars")
+                axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1], grid=False),
+            ),
+            y=y,
+            color=alt.Color(
+                "judgement:N",
+                title=None,
+                scale=alt.Scale(domain=jdom, range=jrange),
+                legend=alt.Legend(
+                    orient="bottom",
+                    direction="horizontal",
+                    labelExpr=_judgement_label_expr(),
+                    symbolStrokeColor="black",
+                    symbolStrokeWidth=0.8,
+                ),
+            ),
+            order=alt.Order("order:Q", sort="ascending"),
+            tooltip=[
+                alt.Tooltip("domain:N", title="Domain"),
+                alt.Tooltip("judgement:N", title="Judgement"),
+                alt.Tooltip("text:N", title="Share"),
+            ],
+        )
+        .properties(name="rob_summary_bars")
+    )
     chart = alt.layer(bars).properties(width=520, height=max(120, 34 * len(doms)))
     kind = f"weighted by {weight}" if weight else "unweighted"
     if title is None:
         title = "Risk of bias: summary across studies"
     if description is None:
-        parts = [f"Stacked 100% bar chart of risk-of-bias judgements ({kind}) for "
-                 f"{_plural(int(n_studies.max()), 'study', 'studies')} across "
-                 f"{_plural(len(doms), 'domain')}."]
+        parts = [
+            f"Stacked 100% bar chart of risk-of-bias judgements ({kind}) for "
+            f"{_plural(int(n_studies.max()), 'study', 'studies')} across "
+            f"{_plural(len(doms), 'domain')}."
+        ]
         for dm in y_order:
             sub = agg[agg["domain"] == dm].sort_values("order")
             cells = zip(sub["judgement"], sub["text"], strict=True)
             parts.append(f"{dm}: " + ", ".join(f"{j} {t}" for j, t in cells) + ".")
         description = " ".join(parts)
     if subtitle is None:
-        subtitle = (f"Share of studies per judgement ({kind}).")
+        subtitle = f"Share of studies per judgement ({kind})."
     return _finish(chart, title=title, subtitle=subtitle, description=description)

@@ -44,8 +44,18 @@ def cmd_check(root: Path) -> int:
 # engine's code, the installed packages (their names and versions) and Python's version. Its
 # outputs: every file of the built site, by size and modification time.
 
-_NOT_INPUTS = {".git", ".venv", "_build", "__pycache__", ".pytest_cache", ".ruff_cache",
-               ".ipynb_checkpoints", "node_modules", ".mypy_cache", ".hypothesis"}
+_NOT_INPUTS = {
+    ".git",
+    ".venv",
+    "_build",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    "node_modules",
+    ".mypy_cache",
+    ".hypothesis",
+}
 BUILD_STAMP = Path("_build") / ".livingreview-cache" / "last-build.json"
 
 
@@ -99,8 +109,7 @@ def _record_build(root: Path, inputs: str) -> None:
 
     stamp = root / BUILD_STAMP
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"inputs": inputs, "outputs": outputs_digest(root)}) + "\n",
-                     encoding="utf-8")
+    stamp.write_text(json.dumps({"inputs": inputs, "outputs": outputs_digest(root)}) + "\n", encoding="utf-8")
 
 
 def cmd_site(root: Path) -> int:
@@ -112,8 +121,16 @@ def cmd_site(root: Path) -> int:
 def jupyter_book_command(root: Path, builder: str = "html") -> list[str]:
     """The strict build: any warning fails it, and every warning is listed (keep-going)."""
     jb = Path(sys.executable).parent / "jupyter-book"
-    return [str(jb), "build", str(root), "--builder", builder,
-            "--warningiserror", "--nitpick", "--keep-going"]
+    return [
+        str(jb),
+        "build",
+        str(root),
+        "--builder",
+        builder,
+        "--warningiserror",
+        "--nitpick",
+        "--keep-going",
+    ]
 
 
 def build_jobs() -> int:
@@ -137,11 +154,16 @@ def jupyter_book_build(root: Path, builder: str = "html", jobs: int | None = Non
         print(f"build: the table of contents {toc} cannot be read: {exc}", file=sys.stderr)
         return 1
     result = build_sphinx(
-        root, root / "_build" / builder, use_external_toc=True, noconfig=True,
+        root,
+        root / "_build" / builder,
+        use_external_toc=True,
+        noconfig=True,
         path_config=str(root / "_config.yml"),
-        confoverrides={"external_toc_path": toc.as_posix(), "latex_individualpages": False,
-                       "nitpicky": True},
-        builder=builder, warningiserror=True, keep_going=True, jobs=jobs or build_jobs(),
+        confoverrides={"external_toc_path": toc.as_posix(), "latex_individualpages": False, "nitpicky": True},
+        builder=builder,
+        warningiserror=True,
+        keep_going=True,
+        jobs=jobs or build_jobs(),
     )
     # A page that fails in a parallel reader reaches here as an error naming the page only; its
     # cause (the chapter's own exception, with its cell) is in the reader's traceback.
@@ -157,10 +179,16 @@ CHECK_FAILED_ENV = "LIVINGREVIEW_CHECK_FAILED"  # the marker file; see livingrev
 def _start_check(root: Path) -> subprocess.Popen[str]:
     """``check`` in a process of its own (the same engine as this one), its output kept."""
     engine_parent = str(Path(__file__).resolve().parent.parent)
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from livingreview.validate import main; "
-            "sys.exit(main(['--root', sys.argv[2]]))")
-    return subprocess.Popen([sys.executable, "-c", code, engine_parent, str(root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from livingreview.validate import main; "
+        "sys.exit(main(['--root', sys.argv[2]]))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, engine_parent, str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _mark_if_failed(check: subprocess.Popen[str], marker: Path, output: list[str]) -> None:
@@ -179,8 +207,10 @@ def cmd_build(root: Path) -> int:
     last, inputs = _last_build(root), inputs_digest(root)
     if last.get("inputs") == inputs and last.get("outputs") == outputs_digest(root):
         print("check: OK (nothing it reads has changed since it last passed)")
-        print("build: up to date (nothing the build reads or writes has changed since it last "
-              "succeeded; `make clean` forces a full build)")
+        print(
+            "build: up to date (nothing the build reads or writes has changed since it last "
+            "succeeded; `make clean` forces a full build)"
+        )
         print("site: OK (unchanged since it last passed)")
         return 0
     import threading
@@ -226,8 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         from livingreview import bench
 
         return bench.main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m livingreview", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m livingreview",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["check", "build", "site", "bench"])
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's folder (default: this repo)")
     args = parser.parse_args(argv)

@@ -251,6 +251,7 @@ def _convert(values: list[str | None], fld: dict) -> tuple[pd.Series, list[tuple
         return out
 
     if ftype in ("integer", "year"):
+
         def to_int(v: str) -> int:
             return int(v.strip() if ftype == "year" else v)
 
@@ -297,8 +298,9 @@ def _convert(values: list[str | None], fld: dict) -> tuple[pd.Series, list[tuple
     return series, bad
 
 
-def _frame_for(name: str, resource: dict, package_dir: Path, root: Path,
-               problems: list[Problem]) -> pd.DataFrame | None:
+def _frame_for(
+    name: str, resource: dict, package_dir: Path, root: Path, problems: list[Problem]
+) -> pd.DataFrame | None:
     path = resource_path(resource, package_dir)
     shown = rel(path, root) if path is not None else PACKAGE_FILE
     if path is None or not is_csv(resource, path):
@@ -432,8 +434,9 @@ def _write_cache(path: Path, tables: dict[str, pd.DataFrame]) -> None:
         pass  # a cache that cannot be written is only slower
 
 
-def load(root: Path | str | None = None, *, validate: bool = False,
-         cache_dir: Path | str | None = None) -> Dataset:
+def load(
+    root: Path | str | None = None, *, validate: bool = False, cache_dir: Path | str | None = None
+) -> Dataset:
     """Load every CSV resource of ``<root>/data/datapackage.json`` with its Table Schema applied.
 
     Without ``validate`` only what is needed to build the frames is checked (a value that cannot

@@ -32,6 +32,7 @@ def __getattr__(name: str) -> Any:
         return vega_lite_version()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 _ids = itertools.count(1)
 
 

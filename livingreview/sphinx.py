@@ -111,7 +111,9 @@ _TABLES_JS = """
       th.setAttribute("aria-sort", "none");
       button.addEventListener("click", function () { loadRows(table, function () {
         var asc = th.getAttribute("aria-sort") !== "ascending";
-        Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.setAttribute("aria-sort", "none"); });
+        Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) {
+          c.setAttribute("aria-sort", "none");
+        });
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
         var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (a, b) {
@@ -142,7 +144,9 @@ ROWS_DIR = "rows"
 _NOT_TABLE_END = r"(?:(?!</table>).)*?"  # anything inside one table
 _LONG_TABLE = re.compile(
     r'<table class="(?P<cls>(?:[^"]*\s)?lr-table(?:\s[^"]*)?)">'
-    rf"(?P<head>{_NOT_TABLE_END}<tbody>)(?P<rows>{_NOT_TABLE_END})(?P<end></tbody>\s*</table>)", re.S)
+    rf"(?P<head>{_NOT_TABLE_END}<tbody>)(?P<rows>{_NOT_TABLE_END})(?P<end></tbody>\s*</table>)",
+    re.S,
+)
 _ROW = re.compile(r"<tr>.*?</tr>", re.S)
 
 
@@ -185,7 +189,9 @@ table.lr-table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; wid
 table.lr-table td, table.lr-table th { overflow-wrap: break-word; }
 table.lr-table td:last-child { overflow-wrap: anywhere; }
 table.lr-table caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: .4em; }
-table.lr-table th, table.lr-table td { border-bottom: 1px solid #ccc; padding: .3em .6em; vertical-align: top; text-align: left; }
+table.lr-table th, table.lr-table td {
+  border-bottom: 1px solid #ccc; padding: .3em .6em; vertical-align: top; text-align: left;
+}
 .lr-flag { color: #8a4b00; }
 .lr-meta { font-size: 0.85em; color: #555; }
 p.lr-banner { border-left: 3px solid #0072b2; padding: .2em .6em; background: #f4f8fb; }
@@ -251,9 +257,15 @@ def start_bundle(cache_dir: Path) -> None:
     if _bundle_job is not None or _bundle_path(cache_dir).exists():
         return
     _bundle_job = subprocess.Popen(
-        [sys.executable, "-c", "import sys, pathlib, livingreview.sphinx as s; "
-         "s._bundle_text(pathlib.Path(sys.argv[1]))", str(cache_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib, livingreview.sphinx as s; s._bundle_text(pathlib.Path(sys.argv[1]))",
+            str(cache_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _write_static(app: Sphinx, exception: Exception | None) -> None:
@@ -270,8 +282,9 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
         living.write_downloads(root, Path(app.outdir))
 
 
-def defer_long_tables(body: str, key_prefix: str, rows_dir: Path, rows_url: str,
-                      shown: int = ROWS_SHOWN) -> tuple[str, list[Path]]:
+def defer_long_tables(
+    body: str, key_prefix: str, rows_dir: Path, rows_url: str, shown: int = ROWS_SHOWN
+) -> tuple[str, list[Path]]:
     """``body`` with each ``lr-table`` of more than ``shown`` rows cut to its first ``shown``
     rows; the others are written as ``<rows_dir>/<key>.js`` (``rows_url`` is that folder seen
     from the page) and the table says where they are. Returns the new body and the files."""
@@ -285,8 +298,10 @@ def defer_long_tables(body: str, key_prefix: str, rows_dir: Path, rows_url: str,
         if len(rows) <= shown:
             return m.group(0)
         key = f"{key_prefix}-{count}"
-        script = (f"(window.lrRows = window.lrRows || {{}})[{json.dumps(key)}] = "
-                  f"{json.dumps(chr(10).join(rows[shown:]), ensure_ascii=False)};\n")
+        script = (
+            f"(window.lrRows = window.lrRows || {{}})[{json.dumps(key)}] = "
+            f"{json.dumps(chr(10).join(rows[shown:]), ensure_ascii=False)};\n"
+        )
         path = rows_dir / f"{key}.js"
         if not path.is_file() or path.read_text(encoding="utf-8") != script:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -294,12 +309,15 @@ def defer_long_tables(body: str, key_prefix: str, rows_dir: Path, rows_url: str,
         written.append(path)
         version = hashlib.sha256(script.encode()).hexdigest()[:10]
         total = f"{len(rows):,}"
-        return (f'<table class="{m.group("cls")}" data-lr-key="{key}" data-lr-total="{len(rows)}" '
-                f'data-lr-rows="{rows_url}/{key}.js?v={version}">{m.group("head")}\n'
-                + "\n".join(rows[:shown]) + f"\n  {m.group('end')}\n"
-                f'<p class="lr-meta lr-more" data-lr-for="{key}">Showing the first {shown} of '
-                f'{total} rows. <button type="button" class="lr-show-all" hidden>Show all {total} '
-                f"rows</button><noscript>All rows are in the downloadable data.</noscript></p>")
+        return (
+            f'<table class="{m.group("cls")}" data-lr-key="{key}" data-lr-total="{len(rows)}" '
+            f'data-lr-rows="{rows_url}/{key}.js?v={version}">{m.group("head")}\n'
+            + "\n".join(rows[:shown])
+            + f"\n  {m.group('end')}\n"
+            f'<p class="lr-meta lr-more" data-lr-for="{key}">Showing the first {shown} of '
+            f'{total} rows. <button type="button" class="lr-show-all" hidden>Show all {total} '
+            f"rows</button><noscript>All rows are in the downloadable data.</noscript></p>"
+        )
 
     return _LONG_TABLE.sub(cut, body), written
 
@@ -312,9 +330,9 @@ def _page_context(
     html_page = app.builder.format == "html" and callable(context.get("pathto"))
     if "lr-table" in body and html_page:
         rows_url = context["pathto"](f"_static/{STATIC_DIR}/{ROWS_DIR}", 1)
-        body, deferred = defer_long_tables(body, pagename.replace("/", "-"),
-                                           Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR,
-                                           rows_url)
+        body, deferred = defer_long_tables(
+            body, pagename.replace("/", "-"), Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR, rows_url
+        )
         if deferred:
             context["body"] = body
     # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once: fetched from the
@@ -323,8 +341,9 @@ def _page_context(
     # DOMContentLoaded.
     if f'class="{CHART_CLASS}"' in body and html_page:
         src = context["pathto"](f"_static/{STATIC_DIR}/{BUNDLE_NAME}", 1)
-        context["metatags"] = (context.get("metatags", "")
-                               + f'\n<link rel="preload" href="{src}" as="script" />')
+        context["metatags"] = (
+            context.get("metatags", "") + f'\n<link rel="preload" href="{src}" as="script" />'
+        )
         body += f'\n<script src="{src}"></script>\n'
         context["body"] = body
     if SORTABLE_CLASS in body or 'data-lr-rows="' in body:
@@ -355,8 +374,12 @@ def _strip_thebe_assets(context: dict[str, Any]) -> None:
         if files is None:
             continue
         # In place: Sphinx's add_js_file appends to this very list during the event.
-        files[:] = [f for f in files if "thebe" not in str(getattr(f, "filename", f) or "")
-                        and "THEBE" not in str(getattr(f, "attributes", {}).get("body", ""))]
+        files[:] = [
+            f
+            for f in files
+            if "thebe" not in str(getattr(f, "filename", f) or "")
+            and "THEBE" not in str(getattr(f, "attributes", {}).get("body", ""))
+        ]
 
 
 # Extensions Jupyter Book always loads that keep no state of their own in the build environment

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # -- build log --------------------------------------------------------------------------------
 
+
 def test_executed_pages_reads_mystnb_log_lines(tmp_path: Path) -> None:
     root = tmp_path / "book"
     log = (
@@ -92,9 +93,11 @@ def test_code_cells_extracts_code_without_options() -> None:
 
 def test_floor_plan_follows_the_toc(tmp_path: Path) -> None:
     (tmp_path / "chapters").mkdir()
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n"
-                                       "  - file: chapters/b\n  - file: chapters/a\n"
-                                       "  - file: chapters/prose\n")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: chapters/index\nchapters:\n"
+        "  - file: chapters/b\n  - file: chapters/a\n"
+        "  - file: chapters/prose\n"
+    )
     (tmp_path / "chapters" / "index.md").write_text("# Home\n\n```{code-cell}\nhome = 1\n```\n")
     (tmp_path / "chapters" / "a.md").write_text("# A\n\n```{code-cell}\na = 1\n```\n")
     (tmp_path / "chapters" / "b.md").write_text("# B\n\n```{code-cell}\nb = 1\n```\n")
@@ -106,11 +109,16 @@ def test_floor_plan_follows_the_toc(tmp_path: Path) -> None:
 
 def test_floor_runs_cells_like_a_kernel_with_glue(tmp_path: Path) -> None:
     """Glue outside a kernel only displays; the last expression is formatted; an error fails."""
-    plan = [{"page": "chapters/p", "cells": [
-        "from myst_nb import glue\nglue('n', 3, display=False)\n"
-        "%config InteractiveShell.ast_node_interactivity = 'last_expr'",
-        "n = 2\nn * 21",
-    ]}]
+    plan = [
+        {
+            "page": "chapters/p",
+            "cells": [
+                "from myst_nb import glue\nglue('n', 3, display=False)\n"
+                "%config InteractiveShell.ast_node_interactivity = 'last_expr'",
+                "n = 2\nn * 21",
+            ],
+        }
+    ]
     good = tmp_path / "good.json"
     good.write_text(bench.json.dumps(plan))
     assert bench._floor_main(str(good)) == 0
@@ -120,6 +128,7 @@ def test_floor_runs_cells_like_a_kernel_with_glue(tmp_path: Path) -> None:
 
 
 # -- page weight ------------------------------------------------------------------------------
+
 
 def _fake_site(site: Path) -> None:
     (site / "chapters").mkdir(parents=True)
@@ -131,7 +140,8 @@ def _fake_site(site: Path) -> None:
     (site / "_static" / "more.css").write_text(
         "@font-face{font-family:x;src:url(fonts/x.woff2) format('woff2'),"
         "url(fonts/x.ttf) format('truetype')}\n"
-        ".a{background:url('img/bg.png')} .b{background:url(data:image/png;base64,AAAA)}\n")
+        ".a{background:url('img/bg.png')} .b{background:url(data:image/png;base64,AAAA)}\n"
+    )
     (site / "_static" / "fonts" / "x.woff2").write_bytes(b"f" * 300)
     (site / "_static" / "fonts" / "x.ttf").write_bytes(b"t" * 9000)  # not fetched: woff2 first
     (site / "_static" / "img" / "bg.png").write_bytes(b"p" * 200)
@@ -139,16 +149,18 @@ def _fake_site(site: Path) -> None:
     (site / "chapters" / "page.html").write_text(
         "<html><head>"
         '<link rel="stylesheet" href="../_static/base.css?v=1">'
-        '<link rel="stylesheet" href="../_static/base.css">'          # counted once
-        '<link rel="canonical" href="../_static/app.js">'            # not fetched
+        '<link rel="stylesheet" href="../_static/base.css">'  # counted once
+        '<link rel="canonical" href="../_static/app.js">'  # not fetched
         '<script src="../_static/app.js"></script>'
-        '<script src="https://cdn.example.org/x.js"></script>'        # another origin
+        '<script src="https://cdn.example.org/x.js"></script>'  # another origin
         '<script src="//cdn.example.org/y.js"></script>'
-        '<script src="../_static/missing.js"></script>'               # not in the site
+        '<script src="../_static/missing.js"></script>'  # not in the site
         "</head><body>"
         '<img src="../_static/logo.svg" alt=""><img src="data:image/gif;base64,R0lGOD" alt="">'
         '<a href="../_static/bundle.js">a link is not fetched</a>'
-        "</body></html>", encoding="utf-8")
+        "</body></html>",
+        encoding="utf-8",
+    )
 
 
 def test_page_weight_counts_each_same_site_file_once(tmp_path: Path) -> None:
@@ -164,8 +176,10 @@ def test_page_weight_counts_each_same_site_file_once(tmp_path: Path) -> None:
 
 
 def test_css_refs_takes_the_first_font_source_and_skips_data_urls() -> None:
-    css = ("@import 'a.css';@font-face{src:url(f.woff2) format('woff2'), url(f.ttf)}"
-           "p{background:url(\"i.png\")} q{background:url(data:image/png;base64,xx)}")
+    css = (
+        "@import 'a.css';@font-face{src:url(f.woff2) format('woff2'), url(f.ttf)}"
+        'p{background:url("i.png")} q{background:url(data:image/png;base64,xx)}'
+    )
     assert bench.css_refs(css) == ["a.css", "f.woff2", "i.png"]
 
 
@@ -175,29 +189,49 @@ def test_weight_changes_and_targets_on_a_fake_report() -> None:
     change = bench.weight_changes(weights, scaled)["chapters/a.html"]
     assert change["html"] == pytest.approx(0.2) and change["max_change"] == pytest.approx(0.2)
     report = {
-        "builds": {"cold": {"seconds": 20.0, "executed": ["chapters/a"]},
-                   "floor": {"seconds": 10.0, "per_page": {}},
-                   "noop": {"seconds": 2.0, "executed": []},
-                   "prose_edit": {"seconds": 3.0, "page": "chapters/a.md", "executed": ["chapters/a"]},
-                   "data_edit": {"seconds": 5.0, "change": "x", "executed": ["chapters/a"]}},
+        "builds": {
+            "cold": {"seconds": 20.0, "executed": ["chapters/a"]},
+            "floor": {"seconds": 10.0, "per_page": {}},
+            "noop": {"seconds": 2.0, "executed": []},
+            "prose_edit": {"seconds": 3.0, "page": "chapters/a.md", "executed": ["chapters/a"]},
+            "data_edit": {"seconds": 5.0, "change": "x", "executed": ["chapters/a"]},
+        },
         "weights": weights,
-        "charts": {"chapters/a.html": {"ms": [900, 1000, 1700], "median_ms": 1000, "charts": 2,
-                                       "errors": [], "outside_requests": []}},
-        "scale": {"factor": 100, "rows": {"studies": 100}, "cold": {"seconds": 29.0, "executed": []},
-                  "weights": scaled},
+        "charts": {
+            "chapters/a.html": {
+                "ms": [900, 1000, 1700],
+                "median_ms": 1000,
+                "charts": 2,
+                "errors": [],
+                "outside_requests": [],
+            }
+        },
+        "scale": {
+            "factor": 100,
+            "rows": {"studies": 100},
+            "cold": {"seconds": 29.0, "executed": []},
+            "weights": scaled,
+        },
         "machine": {"cpus": 2, "python": "3.11", "load_before": None, "load_after": None},
         "started": "now",
     }
     got = {t["target"].split(" <=")[0].split(" within")[0]: t["pass"] for t in bench.targets(report)}
-    assert got == {"cold build": True, "no-op rebuild": True, "prose-only edit executes no page": False,
-                   "heaviest page HTML": True, "charts rendered": True, "build at 100 x data": True,
-                   "page weights at 100 x": False}
+    assert got == {
+        "cold build": True,
+        "no-op rebuild": True,
+        "prose-only edit executes no page": False,
+        "heaviest page HTML": True,
+        "charts rendered": True,
+        "build at 100 x data": True,
+        "page weights at 100 x": False,
+    }
     report["targets"] = bench.targets(report)
     text = bench.markdown(report)
     assert "| FAIL | prose-only edit executes no page |" in text and "chapters/a.html" in text
 
 
 # -- edits and the copy -----------------------------------------------------------------------
+
 
 def _rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
@@ -225,8 +259,14 @@ def test_prose_edit_adds_prose_and_no_code(tmp_path: Path) -> None:
 
 def test_copy_leaves_out_outputs_and_caches(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    for name in ("_config.yml", "chapters/a.md", "_build/html/a.html", ".venv/bin/python",
-                 "livingreview/__pycache__/x.pyc", "data/x.csv"):
+    for name in (
+        "_config.yml",
+        "chapters/a.md",
+        "_build/html/a.html",
+        ".venv/bin/python",
+        "livingreview/__pycache__/x.pyc",
+        "data/x.csv",
+    ):
         (src / name).parent.mkdir(parents=True, exist_ok=True)
         (src / name).write_text("x")
     dst = bench.copy_project(src, tmp_path / "dst")
@@ -235,6 +275,7 @@ def test_copy_leaves_out_outputs_and_caches(tmp_path: Path) -> None:
 
 
 # -- the 100 x dataset ------------------------------------------------------------------------
+
 
 def _project_copy(tmp_path: Path) -> Path:
     book = tmp_path / "book"
@@ -254,8 +295,9 @@ def test_scaled_dataset_is_100_times_larger_and_passes_check(tmp_path: Path) -> 
     after = data.load(book)
     assert set(counts) >= {"studies", "outcomes", "patients"}
     for name, n in counts.items():
-        pinned = sum(int((before[name][c].astype("string") == v).sum())
-                     for (t, c, v) in bench.SCALE_KEEP if t == name)
+        pinned = sum(
+            int((before[name][c].astype("string") == v).sum()) for (t, c, v) in bench.SCALE_KEEP if t == name
+        )
         assert n == 100 * len(before[name]) - 99 * pinned == len(after[name]), name
     # New unique ids, foreign keys into the same copy, the same (existing) citekeys.
     studies, outcomes = after.studies, after.outcomes
@@ -275,12 +317,16 @@ def test_scaled_dataset_is_100_times_larger_and_passes_check(tmp_path: Path) -> 
 
 # -- what the optimisations must keep true ------------------------------------------------------
 
+
 def _table(n: int, cls: str = "lr-table lr-sortable") -> str:
-    rows = "\n".join(f'    <tr>\n      <th scope="row">r{i}</th>\n      <td>&lt;{i}&gt;</td>\n    </tr>'
-                     for i in range(n))
-    return (f'<div class="lr-table-wrap">\n<table class="{cls}">\n  <caption>C</caption>\n  <thead>\n'
-            f'    <tr>\n      <th scope="col">A</th>\n    </tr>\n  </thead>\n  <tbody>\n{rows}\n'
-            "  </tbody>\n</table>\n</div>")
+    rows = "\n".join(
+        f'    <tr>\n      <th scope="row">r{i}</th>\n      <td>&lt;{i}&gt;</td>\n    </tr>' for i in range(n)
+    )
+    return (
+        f'<div class="lr-table-wrap">\n<table class="{cls}">\n  <caption>C</caption>\n  <thead>\n'
+        f'    <tr>\n      <th scope="col">A</th>\n    </tr>\n  </thead>\n  <tbody>\n{rows}\n'
+        "  </tbody>\n</table>\n</div>"
+    )
 
 
 def test_long_table_ships_its_first_rows_and_the_rest_on_demand(tmp_path: Path) -> None:
@@ -290,8 +336,9 @@ def test_long_table_ships_its_first_rows_and_the_rest_on_demand(tmp_path: Path) 
     from livingreview.sphinx import defer_long_tables
 
     body = "<p>x</p>" + _table(3) + _table(60, "lr-table") + "<p>y</p>"
-    out, files = defer_long_tables(body, "chapters-p", tmp_path / "rows", "../_static/livingreview/rows",
-                                   shown=50)
+    out, files = defer_long_tables(
+        body, "chapters-p", tmp_path / "rows", "../_static/livingreview/rows", shown=50
+    )
     assert [f.name for f in files] == ["chapters-p-2.js"]
     assert _table(3) in out  # a short table is left alone
     long_ = re.search(r"<table [^>]*data-lr-rows[^>]*>.*?</table>", out, re.S).group(0)
@@ -300,8 +347,9 @@ def test_long_table_ships_its_first_rows_and_the_rest_on_demand(tmp_path: Path) 
     assert re.search(r'data-lr-rows="\.\./_static/livingreview/rows/chapters-p-2\.js\?v=[0-9a-f]{10}"', long_)
     assert "Showing the first 50 of 60 rows." in out and out.endswith("<p>y</p>")
     script = files[0].read_text(encoding="utf-8")
-    key, rows = re.fullmatch(r'\(window\.lrRows = window\.lrRows \|\| \{\}\)\[(".*?")\] = (".*");\n',
-                             script, re.S).groups()
+    key, rows = re.fullmatch(
+        r'\(window\.lrRows = window\.lrRows \|\| \{\}\)\[(".*?")\] = (".*");\n', script, re.S
+    ).groups()
     assert json.loads(key) == "chapters-p-2"
     rest = json.loads(rows)
     assert rest.count("<tr>") == 10 and "r50" in rest and "r59" in rest and "&lt;55&gt;" in rest
@@ -313,12 +361,15 @@ def test_long_table_ships_its_first_rows_and_the_rest_on_demand(tmp_path: Path) 
 
 
 def test_pages_without_charts_do_not_import_altair() -> None:
-    code = ("import sys\nfrom livingreview import book, render\nrender.enable()\n"
-            "assert 'altair' not in sys.modules\n"
-            "from livingreview import charts\nimport altair as alt\n"
-            "assert alt.renderers.active == render.RENDERER_NAME, alt.renderers.active\n")
-    proc = __import__("subprocess").run([__import__("sys").executable, "-c", code], cwd=ROOT,
-                                        capture_output=True, text=True)
+    code = (
+        "import sys\nfrom livingreview import book, render\nrender.enable()\n"
+        "assert 'altair' not in sys.modules\n"
+        "from livingreview import charts\nimport altair as alt\n"
+        "assert alt.renderers.active == render.RENDERER_NAME, alt.renderers.active\n"
+    )
+    proc = __import__("subprocess").run(
+        [__import__("sys").executable, "-c", code], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -328,8 +379,12 @@ def test_chart_html_carries_the_description_once_in_its_spec() -> None:
 
     from livingreview import render
 
-    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "mark": "point",
-            "description": "D", "usermeta": {"description": "D", "other": 1}}
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "mark": "point",
+        "description": "D",
+        "usermeta": {"description": "D", "other": 1},
+    }
     html = render.chart_html(spec)
     payload = json.loads(re.search(r'class="lr-vega-spec">(.*?)</script>', html, re.S).group(1))
     assert payload["description"] == "D" and payload["usermeta"] == {"other": 1}
@@ -354,8 +409,14 @@ def test_build_skips_itself_only_when_inputs_and_outputs_are_unchanged(tmp_path:
     from livingreview import cli
 
     root = tmp_path / "book"
-    for name in ("_config.yml", "chapters/a.md", "data/x.csv", "_build/html/a.html",
-                 "_build/.jupyter_cache/global.db", "livingreview/__pycache__/m.pyc"):
+    for name in (
+        "_config.yml",
+        "chapters/a.md",
+        "data/x.csv",
+        "_build/html/a.html",
+        "_build/.jupyter_cache/global.db",
+        "livingreview/__pycache__/m.pyc",
+    ):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(name)
     inputs = cli.inputs_digest(root)
