@@ -251,6 +251,7 @@ def cmd_build(root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:
         from livingreview import bench
@@ -265,9 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's folder (default: this repo)")
     args = parser.parse_args(argv)
     status = {"check": cmd_check, "build": cmd_build, "site": cmd_site}[args.command](args.root.resolve())
-    # A build leaves a large heap (Sphinx, pandas, every extension); the interpreter's collections
-    # while it shuts down take half a second. Nothing is left to collect that exit would not free.
-    gc.freeze()
+    if from_command_line:
+        # A build leaves a large heap (Sphinx, pandas, every extension); the interpreter's
+        # collections while it shuts down take half a second. The process is about to exit.
+        gc.freeze()
     return status
 
 
