@@ -23,10 +23,11 @@ from typing import Any
 
 import yaml
 
+from livingreview.living import FRONT_MATTER
+
 ENGINE_DIR = Path(__file__).resolve().parent
 ALL = "*"
 
-_FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.S)
 _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 # How a chapter reaches the dataset: `ds.outcomes`, `ds["outcomes"]`; anything that walks every
 # table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) depends on all of them.
@@ -94,7 +95,7 @@ def fingerprint(markdown: str, root: Path) -> str | None:
 
 def stamp(markdown: str, value: str) -> str:
     """The page's source with ``kernelspec.livingreview_inputs`` set to ``value``."""
-    m = _FRONT_MATTER.match(markdown)
+    m = FRONT_MATTER.match(markdown)
     if not m:
         return markdown
     meta = yaml.safe_load(m.group(1)) or {}

@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 DOWNLOADS = "downloads"
-_FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.S)
+# A page's YAML front matter, between the opening and closing "---" lines.
+FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.S)
 
 
 def has_dataset(root: Path) -> bool:
@@ -35,7 +36,7 @@ def latest_release(root: Path) -> Any:
 
 
 def front_matter(source: Path) -> dict[str, Any]:
-    m = _FRONT_MATTER.match(source.read_text(encoding="utf-8")) if source.exists() else None
+    m = FRONT_MATTER.match(source.read_text(encoding="utf-8")) if source.exists() else None
     meta = yaml.safe_load(m.group(1)) if m else None
     return meta if isinstance(meta, dict) else {}
 
