@@ -15,6 +15,8 @@ $(READY): requirements.txt
 	# Make the engine importable by the venv and by every chapter's kernel (an editable
 	# install without needing setuptools in the venv).
 	$(BIN)/python -c "import site, sys; open(site.getsitepackages()[0] + '/livingreview-dev.pth', 'w').write(sys.argv[1] + '\n')" "$(CURDIR)"
+	# The offline Vega bundle for the installed versions, kept in the environment (see README).
+	$(BIN)/python -m livingreview bundle
 	touch $@
 
 check: $(READY)

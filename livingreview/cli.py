@@ -6,6 +6,7 @@
   exception exits non-zero. When nothing the build reads or writes has changed since its last
   success, it says so and does nothing.
 - site:  the built-site check alone.
+- bundle: generate the offline Vega bundle into the environment (``make`` does, on install).
 - bench: build times, page weights and chart times, measured on a temporary copy of the project
   (``python -m livingreview bench --help``; see README, "Performance").
 """
@@ -118,6 +119,13 @@ def cmd_site(root: Path) -> int:
     return _report(check_site(root), "site")
 
 
+def cmd_bundle(root: Path) -> int:
+    from livingreview.sphinx import install_bundle
+
+    print(f"bundle: {install_bundle()}")
+    return 0
+
+
 def jupyter_book_command(root: Path, builder: str = "html") -> list[str]:
     """The strict build: any warning fails it, and every warning is listed (keep-going)."""
     jb = Path(sys.executable).parent / "jupyter-book"
@@ -215,8 +223,13 @@ def cmd_build(root: Path) -> int:
         return 0
     import threading
 
+    from livingreview import kernels
     from livingreview.sphinx import start_bundle, wait_for_bundle
 
+    if not (root / "_build" / ".jupyter_cache").exists():
+        # Nothing executed yet: every page with code will be. Start the warm kernels' template
+        # now, so its imports overlap Sphinx's start-up (otherwise it starts when reading does).
+        kernels.start()
     start_bundle(root / "_build" / ".livingreview-cache")  # alongside the check, if not cached
     marker = root / "_build" / ".livingreview-cache" / f"check-failed-{os.getpid()}"
     check, output, watcher = None, [], None
@@ -231,6 +244,7 @@ def cmd_build(root: Path) -> int:
         built = jupyter_book_build(root) == 0
     finally:
         os.environ.pop(CHECK_FAILED_ENV, None)
+        kernels.stop()
         wait_for_bundle()
         if watcher is not None:
             watcher.join()
@@ -262,10 +276,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["check", "build", "site", "bench"])
+    parser.add_argument("command", choices=["check", "build", "site", "bench", "bundle"])
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's folder (default: this repo)")
     args = parser.parse_args(argv)
-    status = {"check": cmd_check, "build": cmd_build, "site": cmd_site}[args.command](args.root.resolve())
+    commands = {"check": cmd_check, "build": cmd_build, "site": cmd_site, "bundle": cmd_bundle}
+    status = commands[args.command](args.root.resolve())
     if from_command_line:
         # A build leaves a large heap (Sphinx, pandas, every extension); the interpreter's
         # collections while it shuts down take half a second. The process is about to exit.

@@ -135,13 +135,15 @@ def flags_table(
     *,
     id_column: str | None = None,
     caption: str = "Figures on this page kept as printed, with what is wrong",
+    shown: int | None = None,
 ) -> HTMLTable | str:
     """The flagged figures a page uses, each with its note and where it stands in the source.
+    ``shown``: rows the page carries before "Show all" (see :func:`livingreview.tables.table`).
 
     Returns an empty string when nothing on the page is flagged.
     """
     frames = [rows] if isinstance(rows, pd.DataFrame) else list(rows)
-    shown = []
+    flagged_rows = []
     for df in frames:
         flagged = df[df["flag"].notna()] if "flag" in df else df.iloc[0:0]
         key = id_column or next(c for c in df.columns if c.endswith("_id"))
@@ -149,7 +151,7 @@ def flags_table(
             # A study row's citekey is its own paper; its locator points into the documents
             # its figures were read in (source_citekey).
             read_in = r.get("source_citekey") if not is_missing(r.get("source_citekey")) else r["citekey"]
-            shown.append(
+            flagged_rows.append(
                 {
                     "figure": r[key],
                     "flag": r["flag"],
@@ -157,12 +159,13 @@ def flags_table(
                     "source": f"{read_in}: {r['locator']}",
                 }
             )
-    if not shown:
+    if not flagged_rows:
         return ""
     return table(
-        pd.DataFrame(shown).drop_duplicates(),
+        pd.DataFrame(flagged_rows).drop_duplicates(),
         columns=["figure", "flag", "note", "source"],
         labels={"figure": "Figure", "flag": "Flag", "note": "What is wrong", "source": "Where it stands"},
         caption=caption,
         css_class="lr-table lr-flags",
+        shown=shown,
     )

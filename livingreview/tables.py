@@ -144,6 +144,11 @@ def fmt_sci(x: Any, digits: int = 0, *, na: str = NA_TEXT) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+# Rows a chapter's filtered listing shows before "Show all" (DataTables' default page length):
+# the page's weight then stays the same however many records the filter finds.
+LISTING_ROWS = 10
+
+
 class HTMLTable(str):
     """An HTML string that notebooks render as a table (``_repr_html_``); ``.html`` is the markup."""
 
@@ -177,11 +182,15 @@ def _render_table(
     css_class: str,
     raw_cells: frozenset[tuple[int, int]] = frozenset(),
     row_header: bool = True,
+    shown: int | None = None,
 ) -> HTMLTable:
     """Build the table. Cells are escaped except the (row, col) pairs in ``raw_cells``, which
     the caller has built from escaped parts itself."""
+    if shown is not None and (isinstance(shown, bool) or not isinstance(shown, int) or shown < 1):
+        raise ValueError(f"table: shown must be a whole number of rows >= 1, got {shown!r}")
+    limit = f' data-lr-shown="{shown}"' if shown is not None else ""
     # The wrapper scrolls a wide table inside its own box instead of widening the page.
-    out = ['<div class="lr-table-wrap">', f'<table class="{_class_attr(css_class)}">']
+    out = ['<div class="lr-table-wrap">', f'<table class="{_class_attr(css_class)}"{limit}>']
     if caption:
         out.append(f"  <caption>{_esc(caption)}</caption>")
     out.append("  <thead>\n    <tr>")
@@ -228,6 +237,7 @@ def table(
     caption: str,
     css_class: str = "lr-table",
     na: str = "—",
+    shown: int | None = None,
 ) -> HTMLTable:
     """Any DataFrame as an escaped HTML table: one row per record, one column per entry of
     ``columns`` (default: all), headed by ``labels[col]`` (default: the column name). The first
@@ -235,6 +245,10 @@ def table(
 
     Missing values show as ``na``; booleans as Yes/No; whole-number floats (integers that
     pandas turned into floats because of a gap) without a decimal point.
+
+    ``shown``: how many rows the built page carries; the others load when the reader asks for
+    them (default: the site's limit, 50). A listing whose rows are chosen by a filter, and so
+    grow with the evidence, should say ``shown=LISTING_ROWS`` so that its page stays light.
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError("table: expected a pandas DataFrame")
@@ -247,7 +261,7 @@ def table(
     labels = dict(labels or {})
     headers = [labels.get(c, c) for c in columns]
     rows = [[_cell_text(v, na) for v in record] for record in df[columns].itertuples(index=False, name=None)]
-    return _render_table(caption, headers, rows, css_class=css_class)
+    return _render_table(caption, headers, rows, css_class=css_class, shown=shown)
 
 
 def study_characteristics(
