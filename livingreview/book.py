@@ -34,9 +34,13 @@ def start() -> Any:
     the data keeps the frames in the build's cache; the others read them back."""
     from livingreview import data
 
+    from livingreview import tables
+
     render.enable()
     root = book_root()
-    return data.load(root, cache_dir=root / "_build" / ".livingreview-cache" if root else None)
+    cache = root / "_build" / ".livingreview-cache" if root else None
+    tables.keep_rows_in(cache / "rows" if cache else None)
+    return data.load(root, cache_dir=cache)
 
 
 def glue(name: str, value: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from livingreview.proportions import proportion_ci
+from livingreview.proportions import ProportionCI, proportion_ci, proportion_cis
 from livingreview.tables import HTMLTable, fmt_num, is_missing, table
 
 _UNIT_SUFFIX = {
@@ -43,9 +43,15 @@ def counts(row: Mapping[str, Any] | Any) -> tuple[int, int] | None:
     return int(events), int(total)
 
 
-def proportion_text(events: int, total: int, *, digits: int = 0, ci: bool = True) -> str:
-    """``'16 of 30 (53%; 95% CI 34% to 72%)'`` with the exact interval computed from the counts."""
-    p = proportion_ci(events, total, "exact")
+def proportion_text(
+    events: int, total: int, *, digits: int = 0, ci: bool = True, interval: ProportionCI | None = None
+) -> str:
+    """``'16 of 30 (53%; 95% CI 34% to 72%)'`` with the exact interval computed from the counts
+    (or given, already computed for these counts, as ``interval``)."""
+    p = interval if interval is not None else proportion_ci(events, total, "exact")
+    if (p.events, p.total, p.method) != (events, total, "exact"):
+        # A caller's mistake, not a figure without a number: not a ValueError (figure_or's fallback).
+        raise RuntimeError(f"interval is for {p.events} of {p.total} ({p.method}), not {events} of {total} (exact)")
     pct = f"{fmt_num(100 * p.proportion, digits)}%"
     if not ci:
         return f"{events} of {total} ({pct})"
@@ -60,15 +66,22 @@ def flag_text(row: Mapping[str, Any] | Any) -> str:
     return f" [flagged as printed: {flag}; see the note below]" if flag else ""
 
 
-def figure_text(row: Mapping[str, Any] | Any, *, digits: int | None = None, ci: bool = True) -> str:
+def figure_text(
+    row: Mapping[str, Any] | Any,
+    *,
+    digits: int | None = None,
+    ci: bool = True,
+    interval: ProportionCI | None = None,
+) -> str:
     """The text a reader sees for one figure row, flag included.
 
     Counts: ``'9 of 11 (82%; 95% CI 48% to 98%)'``. Printed estimate: ``'81.6% (95% CI 60.8% to
-    92.0%)'``, ``'<40%'``, ``'7.7 months'``, ``'0.15 (95% CI 0.04 to 0.62)'``.
+    92.0%)'``, ``'<40%'``, ``'7.7 months'``, ``'0.15 (95% CI 0.04 to 0.62)'``. ``interval``: the
+    exact interval of the row's counts, if already computed (see :func:`figures_or`).
     """
     c = counts(row)
     if c is not None:
-        return proportion_text(*c, digits=digits or 0, ci=ci) + flag_text(row)
+        return proportion_text(*c, digits=digits or 0, ci=ci, interval=interval) + flag_text(row)
     est = _get(row, "estimate")
     unit = _UNIT_SUFFIX.get(str(_get(row, "unit") or ""), "")
     lo_r, hi_r, kind = _get(row, "range_lower"), _get(row, "range_upper"), _get(row, "range_kind")
@@ -113,16 +126,37 @@ def figure_or(
         return default + flag_text(row)
 
 
+def figures_or(rows: pd.DataFrame, default: str = "no number (see the source)", **kwargs: Any) -> list[str]:
+    """:func:`figure_or` for every row of ``rows``, in order, with the exact intervals of all the
+    rows that have counts computed in one vectorised call."""
+    records = rows.to_dict("records")
+    pairs = [counts(r) for r in records]
+    found = [c for c in pairs if c is not None]
+    intervals = iter(proportion_cis([e for e, _ in found], [t for _, t in found], "exact"))
+    return [
+        figure_or(r, default, interval=next(intervals) if c is not None else None, **kwargs)
+        for r, c in zip(records, pairs, strict=True)
+    ]
+
+
 def with_proportions(df: pd.DataFrame, *, events: str = "events", total: str = "total") -> pd.DataFrame:
     """Add ``proportion``, ``ci_lower_exact``, ``ci_upper_exact`` (percent) for rows with counts."""
     out = df.copy()
+    has = [not (is_missing(e) or is_missing(t)) for e, t in zip(out[events], out[total], strict=True)]
+    found = iter(
+        proportion_cis(
+            [int(e) for e, h in zip(out[events], has, strict=True) if h],
+            [int(t) for t, h in zip(out[total], has, strict=True) if h],
+            "exact",
+        )
+    )
     values = []
-    for e, t in zip(out[events], out[total], strict=True):
-        if is_missing(e) or is_missing(t):
-            values.append((float("nan"),) * 3)
-        else:
-            p = proportion_ci(int(e), int(t), "exact")
+    for h in has:
+        if h:
+            p = next(found)
             values.append((100 * p.proportion, 100 * p.lower, 100 * p.upper))
+        else:
+            values.append((float("nan"),) * 3)
     # Float64 like the dataset's own number columns, so the two can be combined without casts.
     out[["proportion", "ci_lower_exact", "ci_upper_exact"]] = pd.DataFrame(
         values, index=out.index, dtype="float64"

@@ -89,9 +89,11 @@ _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, sign
 # -- the template (server) ---------------------------------------------------------------------
 
 
-def serve(path: str, parent: int) -> int:
-    """Listen first (launchers may connect while the imports run), import, then fork a kernel
-    per connection until the build that started us has gone."""
+def serve(path: str, parent: int, root: str = "") -> int:
+    """Listen first (launchers may connect while the imports run), import, parse the book's
+    dataset into the build's cache (``root``: the book; else each reader's first page would
+    parse it, in parallel), then fork a kernel per connection until the build that started us
+    has gone."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
@@ -102,6 +104,8 @@ def serve(path: str, parent: int) -> int:
             importlib.import_module(name)
         except Exception as exc:  # a kernel that needs it will fail on its own, with its traceback
             print(f"livingreview.kernels: could not preload {name}: {exc}", file=sys.stderr)
+    if root:
+        _warm_dataset(Path(root))
     # Objects that exist now are never collected in the children: the collector does not write to
     # (and so copy) the pages of memory they share.
     gc.collect()
@@ -120,6 +124,17 @@ def serve(path: str, parent: int) -> int:
             _child(conn)  # never returns
         conn.close()
     return 0
+
+
+def _warm_dataset(root: Path) -> None:
+    """What ``book.start()`` does first on every page: the pages read the parsed tables back."""
+    try:
+        from livingreview import book, data
+
+        if book.book_root(root) == root.resolve():
+            data.load(root, cache_dir=root / "_build" / ".livingreview-cache")
+    except Exception as exc:  # a page that loads the data reports the problem, with its cell
+        print(f"livingreview.kernels: the dataset was not preloaded: {exc}", file=sys.stderr)
 
 
 def _child(conn: socket.socket) -> None:
@@ -230,9 +245,9 @@ def launch(argv: list[str]) -> int:
 _started: dict[str, Any] = {}
 
 
-def start() -> None:
-    """Start the template and make ``python3`` mean the warm kernel, for this process and the
-    processes it starts from now on (Sphinx's readers, their kernels)."""
+def start(root: Path | None = None) -> None:
+    """Start the template (for the book at ``root``) and make ``python3`` mean the warm kernel,
+    for this process and the processes it starts from now on (Sphinx's readers, their kernels)."""
     if _started or not hasattr(os, "fork") or os.environ.get(COLD_ENV):
         return
     folder = Path(tempfile.mkdtemp(prefix="livingreview-kernels-"))
@@ -251,7 +266,7 @@ def start() -> None:
     # breakpoints; build kernels are not debugged.
     server_env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "livingreview.kernels", "serve", str(path), str(os.getpid())],
+        [sys.executable, "-m", "livingreview.kernels", "serve", str(path), str(os.getpid()), str(root or "")],
         cwd=folder,
         env=server_env,
         stdin=subprocess.DEVNULL,
@@ -304,7 +319,7 @@ def on_before_read(app: Any, env: Any, docnames: list[str]) -> None:
     if mode == "off":
         return
     if any(_has_code(Path(env.doc2path(d))) for d in docnames):
-        start()
+        start(Path(app.srcdir))
 
 
 def on_finished(app: Any, exception: Exception | None) -> None:
@@ -317,8 +332,8 @@ def setup(app: Any) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["serve"] and len(argv) == 3:
-        return serve(argv[1], int(argv[2]))
+    if argv[:1] == ["serve"] and len(argv) in (3, 4):
+        return serve(*argv[1:2], int(argv[2]), *argv[3:])
     return launch(argv)
 
 

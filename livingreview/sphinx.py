@@ -14,15 +14,19 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.util import logging as sphinx_logging
 
 from livingreview import __version__, living
 from livingreview.render import CHART_CLASS
+
+logger = sphinx_logging.getLogger(__name__)
 
 STATIC_DIR = "livingreview"
 BUNDLE_NAME = "vega-bundle.js"
@@ -135,19 +139,11 @@ _TABLES_JS = """
 })();
 """ % {"cls": SORTABLE_CLASS}
 
-# A long table (over ROWS_SHOWN rows) ships its first ROWS_SHOWN rows in its page; the others are
-# written to a script of their own under _static/livingreview/rows/, loaded when the reader asks
-# for them (or filters or sorts), so that a page's weight does not grow with the data. The whole
-# table is still what the page's code produced, and the search index still holds every row.
-ROWS_SHOWN = 50
+# A long table carries its first rows in its page; the others are in a script of their own that
+# the page's code wrote into the build's cache (see livingreview.tables.keep_rows_in), named by
+# its content. Here the pages' scripts are copied into the site, under _static/livingreview/rows/.
 ROWS_DIR = "rows"
-_NOT_TABLE_END = r"(?:(?!</table>).)*?"  # anything inside one table
-_LONG_TABLE = re.compile(
-    r'<table class="(?P<cls>(?:[^"]*\s)?lr-table(?:\s[^"]*)?)"(?: data-lr-shown="(?P<shown>\d+)")?>'
-    rf"(?P<head>{_NOT_TABLE_END}<tbody>)(?P<rows>{_NOT_TABLE_END})(?P<end></tbody>\s*</table>)",
-    re.S,
-)
-_ROW = re.compile(r"<tr>.*?</tr>", re.S)
+_ROWS_FILE = re.compile(r'data-lr-rows-file="(?P<name>[0-9a-f]{16}\.js)"')
 
 
 # Runs inside the bundle, where vegaEmbed is in scope. Embeds every chart spec on the page;
@@ -306,45 +302,24 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
         living.write_downloads(root, Path(app.outdir))
 
 
-def defer_long_tables(
-    body: str, key_prefix: str, rows_dir: Path, rows_url: str, shown: int = ROWS_SHOWN
-) -> tuple[str, list[Path]]:
-    """``body`` with each ``lr-table`` of more than ``shown`` rows (or of its own
-    ``data-lr-shown``, see :func:`livingreview.tables.table`) cut to its first rows; the others are written as ``<rows_dir>/<key>.js`` (``rows_url`` is that folder seen
-    from the page) and the table says where they are. Returns the new body and the files."""
-    written: list[Path] = []
-    count = 0
+def publish_rows(body: str, kept: Path, rows_dir: Path, rows_url: str) -> tuple[str, list[str]]:
+    """Copy the on-demand rows each long table of ``body`` names from ``kept`` (the build's
+    cache) into ``rows_dir`` (the site's), and point the table at them (``rows_url``: that folder
+    seen from the page). Returns the new body and the names of scripts that were missing."""
+    missing: list[str] = []
 
-    def cut(m: re.Match[str]) -> str:
-        nonlocal count
-        count += 1
-        rows = _ROW.findall(m.group("rows"))
-        first = int(m.group("shown")) if m.group("shown") else shown  # the table's own limit
-        if len(rows) <= first:
+    def publish(m: re.Match[str]) -> str:
+        name = m.group("name")
+        source, target = kept / name, rows_dir / name
+        if not source.is_file():
+            missing.append(name)
             return m.group(0)
-        key = f"{key_prefix}-{count}"
-        script = (
-            f"(window.lrRows = window.lrRows || {{}})[{json.dumps(key)}] = "
-            f"{json.dumps(chr(10).join(rows[first:]), ensure_ascii=False)};\n"
-        )
-        path = rows_dir / f"{key}.js"
-        if not path.is_file() or path.read_text(encoding="utf-8") != script:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(script, encoding="utf-8")
-        written.append(path)
-        version = hashlib.sha256(script.encode()).hexdigest()[:10]
-        total = f"{len(rows):,}"
-        return (
-            f'<table class="{m.group("cls")}" data-lr-key="{key}" data-lr-total="{len(rows)}" '
-            f'data-lr-rows="{rows_url}/{key}.js?v={version}">{m.group("head")}\n'
-            + "\n".join(rows[:first])
-            + f"\n  {m.group('end')}\n"
-            f'<p class="lr-meta lr-more" data-lr-for="{key}">Showing the first {first} of '
-            f'{total} rows. <button type="button" class="lr-show-all" hidden>Show all {total} '
-            f"rows</button><noscript>All rows are in the downloadable data.</noscript></p>"
-        )
+        if not target.is_file():
+            rows_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return f'data-lr-rows="{rows_url}/{name}"'
 
-    return _LONG_TABLE.sub(cut, body), written
+    return _ROWS_FILE.sub(publish, body), missing
 
 
 def _page_context(
@@ -353,13 +328,19 @@ def _page_context(
     _strip_thebe_assets(context)
     body = context.get("body", "")
     html_page = app.builder.format == "html" and callable(context.get("pathto"))
-    if "lr-table" in body and html_page:
+    if "data-lr-rows-file=" in body and html_page:
         rows_url = context["pathto"](f"_static/{STATIC_DIR}/{ROWS_DIR}", 1)
-        body, deferred = defer_long_tables(
-            body, pagename.replace("/", "-"), Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR, rows_url
-        )
-        if deferred:
-            context["body"] = body
+        kept = Path(app.outdir).parent / ".livingreview-cache" / ROWS_DIR
+        body, missing = publish_rows(body, kept, Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR, rows_url)
+        context["body"] = body
+        for name in missing:
+            logger.warning(
+                "%s: the rest of a long table (%s) is not in the build's cache %s; "
+                "`make clean`, then build again",
+                pagename,
+                name,
+                kept,
+            )
     # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once: fetched from the
     # start (preload), run right after the page's content, so that it draws the charts as soon as
     # they are parsed, not after the theme's deferred scripts (1.5 MB of icons) and
@@ -438,6 +419,38 @@ def _create_execution_cache(app: Sphinx) -> None:
     create_db(path).dispose()
 
 
+WRITE_LOCK = "livingreview-write.lock"
+
+
+def serialise_cache_writes() -> None:
+    """Let one process at a time store an executed page in myst-nb's execution cache.
+
+    jupyter-cache was written for one writer. After storing a notebook it prunes the cache to its
+    size limit: one query lists the records to keep, a second one those not in that list, and
+    deletes them. A record another reader process commits between the two queries is deleted at
+    once, and its file, not yet written, is reported missing: the build fails with
+    ``KeyError: 'Notebook file does not exist for cache record PK: …'`` (seen here, one cold
+    build in several, with three readers). An exclusive lock on a file beside the database,
+    taken around the store, closes the gap; it costs nothing measurable (ten stores a build)."""
+    import fcntl
+    import functools
+
+    from jupyter_cache.cache.main import JupyterCacheBase
+
+    store = JupyterCacheBase.cache_notebook_bundle
+    if getattr(store, "livingreview_locked", False):
+        return
+
+    @functools.wraps(store)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with open(Path(self.path) / WRITE_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            return store(self, *args, **kwargs)
+
+    locked.livingreview_locked = True  # type: ignore[attr-defined]
+    JupyterCacheBase.cache_notebook_bundle = locked  # type: ignore[method-assign]
+
+
 def _stop_if_check_failed(app: Sphinx, docname: str, source: list[str]) -> None:
     """``python -m livingreview build`` runs the data check alongside the build and names a marker
     file (in the environment) that appears if the check fails: then no further page is read (or
@@ -465,6 +478,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
 
     _drop_thebe(app)
     _pin_bibtex_backend()
+    serialise_cache_writes()
     # Pages are read (and executed) in parallel when the build runs with several jobs.
     app.connect("builder-inited", _declare_parallel_safe)
     # After myst-nb's own builder-inited handler has set the cache path.

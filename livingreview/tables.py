@@ -12,13 +12,17 @@ Python (no Altair import) and both modules need them.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import html
+import json
 import math
 import numbers
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -144,9 +148,41 @@ def fmt_sci(x: Any, digits: int = 0, *, na: str = NA_TEXT) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+# A long table carries only its first rows in the page; the others are kept in a same-site script
+# that the page loads when the reader asks for them (or filters or sorts), so that neither the
+# page nor what the build passes from a page's kernel to Sphinx grows with the data.
+ROWS_SHOWN = 50
 # Rows a chapter's filtered listing shows before "Show all" (DataTables' default page length):
 # the page's weight then stays the same however many records the filter finds.
 LISTING_ROWS = 10
+_rows_store: Path | None = None
+
+
+def keep_rows_in(folder: Path | None) -> None:
+    """Where long tables write the rows their page does not carry (``book.start()`` sets the
+    book's build cache; the Sphinx extension publishes the files the pages name). Without a
+    folder, tables are rendered whole."""
+    global _rows_store
+    _rows_store = Path(folder) if folder is not None else None
+
+
+def _keep_rows(rows: list[str]) -> str:
+    """Write ``rows`` as the script the page loads on demand; its name is its content's digest
+    (so identical rows share one file, and a name always means the same rows)."""
+    assert _rows_store is not None
+    joined = "\n".join(rows)
+    key = hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+    path = _rows_store / f"{key}.js"
+    if not path.is_file():
+        script = (
+            f"(window.lrRows = window.lrRows || {{}})[{json.dumps(key)}] = "
+            f"{json.dumps(joined, ensure_ascii=False)};\n"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(script, encoding="utf-8")
+        tmp.replace(path)  # readers run in parallel: a file is whole or absent
+    return key
 
 
 class HTMLTable(str):
@@ -185,27 +221,44 @@ def _render_table(
     shown: int | None = None,
 ) -> HTMLTable:
     """Build the table. Cells are escaped except the (row, col) pairs in ``raw_cells``, which
-    the caller has built from escaped parts itself."""
+    the caller has built from escaped parts itself. Over ``shown`` rows (default
+    :data:`ROWS_SHOWN`), and inside a book, the others are kept for loading on demand."""
     if shown is not None and (isinstance(shown, bool) or not isinstance(shown, int) or shown < 1):
         raise ValueError(f"table: shown must be a whole number of rows >= 1, got {shown!r}")
-    limit = f' data-lr-shown="{shown}"' if shown is not None else ""
+    first = ROWS_SHOWN if shown is None else shown
+    row_html = []
+    for i, row in enumerate(rows):
+        cells = ["    <tr>"]
+        for j, cell in enumerate(row):
+            text = cell if (i, j) in raw_cells else _esc(cell)
+            if j == 0 and row_header:
+                cells.append(f'      <th scope="row">{text}</th>')
+            else:
+                cells.append(f"      <td>{text}</td>")
+        cells.append("    </tr>")
+        row_html.append("\n".join(cells))
+    attrs, more = "", ""
+    if _rows_store is not None and len(row_html) > first:
+        key = _keep_rows(row_html[first:])
+        total = f"{len(row_html):,}"
+        # data-lr-rows-file: the Sphinx extension copies the file into the site and turns this
+        # into data-lr-rows, the script's address seen from the page.
+        attrs = f' data-lr-key="{key}" data-lr-total="{len(row_html)}" data-lr-rows-file="{key}.js"'
+        more = (
+            f'\n<p class="lr-meta lr-more" data-lr-for="{key}">Showing the first {first} of '
+            f'{total} rows. <button type="button" class="lr-show-all" hidden>Show all {total} '
+            f"rows</button><noscript>All rows are in the downloadable data.</noscript></p>"
+        )
+        row_html = row_html[:first]
     # The wrapper scrolls a wide table inside its own box instead of widening the page.
-    out = ['<div class="lr-table-wrap">', f'<table class="{_class_attr(css_class)}"{limit}>']
+    out = ['<div class="lr-table-wrap">', f'<table class="{_class_attr(css_class)}"{attrs}>']
     if caption:
         out.append(f"  <caption>{_esc(caption)}</caption>")
     out.append("  <thead>\n    <tr>")
     out.extend(f'      <th scope="col">{_esc(h)}</th>' for h in headers)
     out.append("    </tr>\n  </thead>\n  <tbody>")
-    for i, row in enumerate(rows):
-        out.append("    <tr>")
-        for j, cell in enumerate(row):
-            text = cell if (i, j) in raw_cells else _esc(cell)
-            if j == 0 and row_header:
-                out.append(f'      <th scope="row">{text}</th>')
-            else:
-                out.append(f"      <td>{text}</td>")
-        out.append("    </tr>")
-    out.append("  </tbody>\n</table>\n</div>")
+    out.extend(row_html)
+    out.append("  </tbody>\n</table>" + more + "\n</div>")
     return HTMLTable("\n".join(out))
 
 
@@ -247,7 +300,7 @@ def table(
     pandas turned into floats because of a gap) without a decimal point.
 
     ``shown``: how many rows the built page carries; the others load when the reader asks for
-    them (default: the site's limit, 50). A listing whose rows are chosen by a filter, and so
+    them (default: :data:`ROWS_SHOWN`). A listing whose rows are chosen by a filter, and so
     grow with the evidence, should say ``shown=LISTING_ROWS`` so that its page stays light.
     """
     if not isinstance(df, pd.DataFrame):

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -318,46 +320,79 @@ def test_scaled_dataset_is_100_times_larger_and_passes_check(tmp_path: Path) -> 
 # -- what the optimisations must keep true ------------------------------------------------------
 
 
-def _table(n: int, cls: str = "lr-table lr-sortable") -> str:
-    rows = "\n".join(
-        f'    <tr>\n      <th scope="row">r{i}</th>\n      <td>&lt;{i}&gt;</td>\n    </tr>' for i in range(n)
-    )
-    return (
-        f'<div class="lr-table-wrap">\n<table class="{cls}">\n  <caption>C</caption>\n  <thead>\n'
-        f'    <tr>\n      <th scope="col">A</th>\n    </tr>\n  </thead>\n  <tbody>\n{rows}\n'
-        "  </tbody>\n</table>\n</div>"
-    )
+def _long_table(n: int, **kwargs: Any) -> str:
+    import pandas as pd
+
+    from livingreview import tables
+
+    df = pd.DataFrame({"A": [f"r{i}" for i in range(n)], "B": [f"<{i}>" for i in range(n)]})
+    return tables.table(df, caption="C", css_class="lr-table lr-sortable", **kwargs)
 
 
-def test_long_table_ships_its_first_rows_and_the_rest_on_demand(tmp_path: Path) -> None:
+@pytest.fixture
+def rows_store(tmp_path: Path) -> Iterator[Path]:
+    from livingreview import tables
+
+    tables.keep_rows_in(tmp_path / "kept")
+    try:
+        yield tmp_path / "kept"
+    finally:
+        tables.keep_rows_in(None)
+
+
+def test_long_table_ships_its_first_rows_and_the_rest_on_demand(rows_store: Path) -> None:
     import json
     import re
 
-    from livingreview.sphinx import defer_long_tables
-
-    body = "<p>x</p>" + _table(3) + _table(60, "lr-table") + "<p>y</p>"
-    out, files = defer_long_tables(
-        body, "chapters-p", tmp_path / "rows", "../_static/livingreview/rows", shown=50
-    )
-    assert [f.name for f in files] == ["chapters-p-2.js"]
-    assert _table(3) in out  # a short table is left alone
-    long_ = re.search(r"<table [^>]*data-lr-rows[^>]*>.*?</table>", out, re.S).group(0)
-    assert long_.count("<tr>") == 51  # header row + the first 50
-    assert 'data-lr-total="60"' in long_ and 'data-lr-key="chapters-p-2"' in long_
-    assert re.search(r'data-lr-rows="\.\./_static/livingreview/rows/chapters-p-2\.js\?v=[0-9a-f]{10}"', long_)
-    assert "Showing the first 50 of 60 rows." in out and out.endswith("<p>y</p>")
+    out = _long_table(60)
+    files = sorted(rows_store.iterdir())
+    assert len(files) == 1 and re.fullmatch(r"[0-9a-f]{16}\.js", files[0].name)
+    key = files[0].stem
+    assert out.count("<tr>") == 51  # header row + the first 50
+    assert f'data-lr-key="{key}" data-lr-total="60" data-lr-rows-file="{key}.js"' in out
+    assert "Showing the first 50 of 60 rows." in out and out.endswith("</div>")
     script = files[0].read_text(encoding="utf-8")
-    key, rows = re.fullmatch(
+    found_key, rows = re.fullmatch(
         r'\(window\.lrRows = window\.lrRows \|\| \{\}\)\[(".*?")\] = (".*");\n', script, re.S
     ).groups()
-    assert json.loads(key) == "chapters-p-2"
+    assert json.loads(found_key) == key
     rest = json.loads(rows)
     assert rest.count("<tr>") == 10 and "r50" in rest and "r59" in rest and "&lt;55&gt;" in rest
     # Every row is still there, once.
-    assert sorted(re.findall(r">r(\d+)<", long_ + rest), key=int) == [str(i) for i in range(60)]
+    assert sorted(re.findall(r">r(\d+)<", out + rest), key=int) == [str(i) for i in range(60)]
     before = files[0].stat().st_mtime_ns
-    assert defer_long_tables(body, "chapters-p", tmp_path / "rows", "x", shown=50)[1] == files
-    assert files[0].stat().st_mtime_ns == before  # unchanged rows: the file is not rewritten
+    assert _long_table(60) == out  # the same rows: the same name, the file not rewritten
+    assert files[0].stat().st_mtime_ns == before
+
+
+def test_a_listing_carries_its_own_number_of_rows(rows_store: Path) -> None:
+    from livingreview import tables
+
+    out = _long_table(12, shown=tables.LISTING_ROWS)
+    assert out.count("<tr>") == 1 + tables.LISTING_ROWS and "Showing the first 10 of 12 rows." in out
+    assert "data-lr-rows-file" not in _long_table(10, shown=10)  # nothing to hide
+    with pytest.raises(ValueError, match="shown must be a whole number"):
+        _long_table(3, shown=0)
+
+
+def test_outside_a_book_a_long_table_is_whole() -> None:
+    out = _long_table(60)
+    assert out.count("<tr>") == 61 and "data-lr-" not in out
+
+
+def test_the_site_gets_the_rows_its_pages_name(rows_store: Path, tmp_path: Path) -> None:
+    from livingreview.sphinx import publish_rows
+
+    page = "<p>x</p>" + _long_table(60) + "<p>y</p>"
+    name = next(rows_store.iterdir()).name
+    site_rows = tmp_path / "site" / "_static" / "livingreview" / "rows"
+    out, missing = publish_rows(page, rows_store, site_rows, "../_static/livingreview/rows")
+    assert missing == [] and (site_rows / name).read_bytes() == (rows_store / name).read_bytes()
+    assert f'data-lr-rows="../_static/livingreview/rows/{name}"' in out and "data-lr-rows-file" not in out
+    (rows_store / name).unlink()
+    (site_rows / name).unlink()
+    out, missing = publish_rows(page, rows_store, site_rows, "x")
+    assert missing == [name] and not (site_rows / name).exists()
 
 
 def test_pages_without_charts_do_not_import_altair() -> None:

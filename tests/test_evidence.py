@@ -80,3 +80,23 @@ def test_count_without_denominator_and_fact_without_number() -> None:
     assert evidence.figure_or({"outcome_id": "x", "flag": "ambiguous"}).endswith(
         "flagged as printed: ambiguous; see the note below]"
     )
+
+
+def test_figures_or_is_figure_or_for_every_row_of_the_dataset() -> None:
+    """The batch path (one vectorised interval computation) reads exactly as row by row."""
+    from livingreview import data
+
+    ds = data.load()
+    for df in (ds.outcomes, ds.adverse_events):
+        assert evidence.figures_or(df) == [evidence.figure_or(r) for r in df.to_dict("records")]
+
+
+def test_a_precomputed_interval_must_be_for_the_same_counts() -> None:
+    import pytest
+
+    from livingreview.proportions import proportion_ci
+
+    row = {"events": 9, "total": 11}
+    assert evidence.figure_text(row, interval=proportion_ci(9, 11)) == evidence.figure_text(row)
+    with pytest.raises(RuntimeError, match="not 9 of 11"):
+        evidence.figure_text(row, interval=proportion_ci(8, 11))

@@ -102,3 +102,28 @@ def test_unknown_method_raises(method):
 def test_invalid_level_raises(level):
     with pytest.raises(ValueError, match="level"):
         proportion_ci(1, 4, level=level)
+
+
+@pytest.mark.parametrize("method", ["exact", "wilson"])
+def test_many_intervals_at_once_are_the_single_intervals(method):
+    """The vectorised path gives, pair for pair, exactly what proportion_ci gives (itself checked
+    against R above), edges included."""
+    from livingreview.proportions import proportion_cis
+
+    grid = [(e, t) for t in range(1, 41) for e in range(t + 1)]
+    many = proportion_cis([e for e, _ in grid], [float(t) for _, t in grid], method)
+    assert many == [proportion_ci(e, t, method) for e, t in grid]
+    assert proportion_cis([], [], method) == []
+
+
+def test_many_intervals_refuse_what_one_refuses():
+    from livingreview.proportions import proportion_cis
+
+    with pytest.raises(ValueError, match="events must satisfy"):
+        proportion_cis([1, 5], [2, 4])
+    with pytest.raises(ValueError, match="whole number"):
+        proportion_cis([1.5], [2])
+    with pytest.raises(ValueError):
+        proportion_cis([1, 2], [3])  # not the same length
+    with pytest.raises(ValueError, match="method"):
+        proportion_cis([1], [2], "wald")
