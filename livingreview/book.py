@@ -32,9 +32,7 @@ def start() -> Any:
     """Set up the page (offline charts) and return the shared dataset of the book being built
     (not of wherever the engine is installed), schema applied. The first page of a build to load
     the data keeps the frames in the build's cache; the others read them back."""
-    from livingreview import data
-
-    from livingreview import tables
+    from livingreview import data, tables
 
     render.enable()
     root = book_root()

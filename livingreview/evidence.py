@@ -51,7 +51,9 @@ def proportion_text(
     p = interval if interval is not None else proportion_ci(events, total, "exact")
     if (p.events, p.total, p.method) != (events, total, "exact"):
         # A caller's mistake, not a figure without a number: not a ValueError (figure_or's fallback).
-        raise RuntimeError(f"interval is for {p.events} of {p.total} ({p.method}), not {events} of {total} (exact)")
+        raise RuntimeError(
+            f"interval is for {p.events} of {p.total} ({p.method}), not {events} of {total} (exact)"
+        )
     pct = f"{fmt_num(100 * p.proportion, digits)}%"
     if not ci:
         return f"{events} of {total} ({pct})"

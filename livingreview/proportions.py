@@ -61,9 +61,8 @@ def proportion_cis(
     level = validate_level(level)
     if not pairs:
         return []
-    from statsmodels.stats.proportion import proportion_confint
-
     import numpy as np
+    from statsmodels.stats.proportion import proportion_confint
 
     count = np.array([e for e, _ in pairs], dtype=float)
     nobs = np.array([t for _, t in pairs], dtype=float)

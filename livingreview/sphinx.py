@@ -11,7 +11,6 @@ loader snippet embeds on page load.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -331,7 +330,9 @@ def _page_context(
     if "data-lr-rows-file=" in body and html_page:
         rows_url = context["pathto"](f"_static/{STATIC_DIR}/{ROWS_DIR}", 1)
         kept = Path(app.outdir).parent / ".livingreview-cache" / ROWS_DIR
-        body, missing = publish_rows(body, kept, Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR, rows_url)
+        body, missing = publish_rows(
+            body, kept, Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR, rows_url
+        )
         context["body"] = body
         for name in missing:
             logger.warning(

@@ -30,7 +30,9 @@ PROBE = (
 def _run(cells: list[str], cwd: Path, timeout: int = 60) -> list[dict]:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    ).execute()
     return [
         json.loads(o["text"])
         for cell in nb.cells
@@ -79,7 +81,9 @@ def test_an_interrupted_kernel_stops_and_leaves_no_process(warm: None, tmp_path:
         cells=[nbformat.v4.new_code_cell(PROBE), nbformat.v4.new_code_cell("import time; time.sleep(60)")]
     )
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(nb, timeout=3, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, timeout=3, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     start = time.monotonic()
     with pytest.raises(CellTimeoutError):
         client.execute()
