@@ -191,9 +191,11 @@ CHECK_FAILED_ENV = "LIVINGREVIEW_CHECK_FAILED"  # the marker file; see livingrev
 def _start_check(root: Path) -> subprocess.Popen[str]:
     """``check`` in a process of its own (the same engine as this one), its output kept."""
     engine_parent = str(Path(__file__).resolve().parent.parent)
+    # At a lower priority: Sphinx's start-up and the pages are what the build waits for; the
+    # check only has to be done by the end.
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from livingreview.validate import main; "
-        "sys.exit(main(['--root', sys.argv[2]]))"
+        "import os, sys; os.nice(10); sys.path.insert(0, sys.argv[1]); "
+        "from livingreview.validate import main; sys.exit(main(['--root', sys.argv[2]]))"
     )
     return subprocess.Popen(
         [sys.executable, "-c", code, engine_parent, str(root)],

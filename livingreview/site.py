@@ -63,6 +63,8 @@ def expected_charts(source: Path) -> int:
 class _PageScan(HTMLParser):
     external: list[str] = field(default_factory=list)
     specs: list[str] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)  # a long table's rows on demand (its script)
+    unpublished: list[str] = field(default_factory=list)
     text_chars: int = 0
     _in_spec: bool = False
     _in_main: int = 0
@@ -77,6 +79,10 @@ class _PageScan(HTMLParser):
                 rels = set(a.get("rel", "").lower().split())
                 if tag != "link" or rels & _LINK_RELS_FETCHED:
                     self.external.append(f"<{tag} {attr}={a[attr]!r}>")
+        if tag == "table" and a.get("data-lr-rows"):
+            self.rows.append(a["data-lr-rows"])
+        if tag == "table" and a.get("data-lr-rows-file"):
+            self.unpublished.append(a["data-lr-rows-file"])
         if tag == "script" and f"{CHART_CLASS}-spec" in a.get("class", ""):
             self._in_spec = True
             self.specs.append("")
@@ -115,6 +121,11 @@ def check_site(root: Path, html_dir: Path | None = None) -> list[Problem]:
             )
         for ext in scan.external:
             problems.append(Problem(rel, None, None, f"loads from another origin: {ext}"))
+        for url in scan.rows:
+            if not (page.parent / url.split("?")[0]).resolve().is_file():
+                problems.append(Problem(rel, None, None, f"a long table's other rows are missing: {url}"))
+        for name in scan.unpublished:
+            problems.append(Problem(rel, None, None, f"a long table's other rows were not published: {name}"))
         source = next(
             (root / f"{doc}{ext}" for ext in (".md", ".ipynb") if (root / f"{doc}{ext}").exists()), None
         )

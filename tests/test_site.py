@@ -57,6 +57,15 @@ def test_empty_page_is_reported(site_copy: Path) -> None:
     assert any("nearly empty" in str(p) for p in check_site(site_copy))
 
 
+def test_long_table_without_its_other_rows_is_reported(site_copy: Path) -> None:
+    page = site_copy / "_build/html/chapters/evidence-tables.html"
+    urls = re.findall(r'data-lr-rows="([^"]+)"', page.read_text(encoding="utf-8"))
+    assert urls  # the outcomes table is long
+    assert check_site(site_copy) == []
+    (page.parent / urls[0]).unlink()
+    assert any("other rows are missing" in str(p) for p in check_site(site_copy))
+
+
 def test_script_from_another_origin_is_reported(site_copy: Path) -> None:
     page = site_copy / "_build/html/chapters/index.html"
     html = page.read_text(encoding="utf-8").replace(
