@@ -849,7 +849,7 @@ def measure(
                 report["scale"]["error"] = str(err)[-3000:]
                 log(f"bench: {err}")
             else:
-                log(f"bench: cold build at {SCALE_FACTOR} x {cold100.seconds} s")
+                log(f"bench: cold build at {SCALE_FACTOR} x {statistics.median(cold100_runs)} s (median)")
                 report["scale"].update(
                     {
                         "cold": {

@@ -30,10 +30,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from .csvfiles import PACKAGE_FILE, csv_options, is_blank
 
-from .data import PACKAGE_FILE, csv_options, is_blank
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ChangesError",
@@ -279,6 +281,8 @@ def _show(root: Path, ref: str, path: PurePosixPath) -> bytes:
 
 
 def _frame(raw: bytes, resource: dict, name: str, where: str) -> pd.DataFrame:
+    import pandas as pd
+
     opts = csv_options(resource)
     enc = opts["encoding"]
     enc = "utf-8-sig" if enc.lower().replace("_", "-") in ("utf-8", "utf8") else enc
@@ -426,6 +430,8 @@ class Changes:
 
     def counts(self) -> pd.DataFrame:
         """Per table: rows added, removed, rows with a changed value, values changed."""
+        import pandas as pd
+
         rows = []
         for t in self.tables:
             changed = [c for c in self.changed if c.table == t]
@@ -442,16 +448,22 @@ class Changes:
 
     def rows_frame(self, which: str = "added") -> pd.DataFrame:
         """``added`` or ``removed`` rows as a DataFrame (table, key, label, citekey, locator)."""
+        import pandas as pd
+
         rows = {"added": self.added, "removed": self.removed}[which]
         cols = ["table", "key", "label", "citekey", "locator"]
         return pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
 
     def changed_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         cols = ["table", "key", "label", "column", "old", "new", "citekey", "locator"]
         return pd.DataFrame([{c: getattr(f, c) for c in cols} for f in self.changed], columns=cols)
 
 
 def _cell(v: object) -> str:
+    import pandas as pd
+
     if v is None:
         return ""
     try:
@@ -706,6 +718,8 @@ def contents_html(
     exclude: Iterable[str] = (RELEASES_RESOURCE,),
 ) -> str:
     """What a release contains: one line per table with its row count (for the first release)."""
+    import pandas as pd
+
     from . import tables as _tables
 
     skip = set(exclude)

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .csvfiles import PACKAGE_FILE, csv_options, is_blank, is_csv  # noqa: F401 (also this module's API)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_FILE = "data/datapackage.json"
 
 DEFAULT_TRUE = ("true", "True", "TRUE", "1")
 DEFAULT_FALSE = ("false", "False", "FALSE", "0")
@@ -158,26 +159,6 @@ def foreign_keys(schema: dict) -> list[dict]:
     return out
 
 
-def is_csv(resource: dict, path: Path | None) -> bool:
-    fmt = str(resource.get("format", "")).lower()
-    if path is None:
-        return False
-    return fmt in ("csv", "tsv") or (not fmt and path.suffix.lower() in (".csv", ".tsv"))
-
-
-def csv_options(resource: dict, path: Path | None = None) -> dict:
-    """delimiter / quotechar / encoding from the resource (Frictionless v1 and v2 dialect styles)."""
-    dialect = resource.get("dialect") or {}
-    if isinstance(dialect, dict) and isinstance(dialect.get("csv"), dict):
-        dialect = dialect["csv"]
-    default_delim = "\t" if (path is not None and path.suffix.lower() == ".tsv") else ","
-    return {
-        "delimiter": dialect.get("delimiter", default_delim) if isinstance(dialect, dict) else default_delim,
-        "quotechar": dialect.get("quoteChar", '"') if isinstance(dialect, dict) else '"',
-        "encoding": resource.get("encoding", "utf-8") or "utf-8",
-    }
-
-
 @dataclass(frozen=True)
 class CsvTable:
     """A CSV file read verbatim: header, data records (lists of raw strings) and the 1-based
@@ -194,11 +175,6 @@ class CsvTable:
         if 0 <= i < len(self.lines):
             return self.lines[i]
         return 1 if position <= 1 else position
-
-
-def is_blank(record: list[str]) -> bool:
-    """An empty line, or a row whose cells are all empty (Frictionless' "blank row")."""
-    return all(not cell.strip() for cell in record)
 
 
 def read_csv_records(

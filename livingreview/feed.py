@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 
 from .changes import Release, read_releases
-from .data import PACKAGE_FILE
+from .csvfiles import PACKAGE_FILE
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_FILE = "feed.xml"

@@ -21,11 +21,15 @@ jupyter_client starts a kernel as a command):
   launcher its pid. The launcher forwards signals (interrupt, terminate) to the kernel and
   exits with its status; a kernel whose launcher has gone (killed) exits at once.
 - Without the template (not started, failed, gone), the launcher turns itself into a plain
-  ``ipykernel_launcher``: slower, never wrong.
+  ``ipykernel_launcher``: slower, never wrong. On Linux only (fork without exec is unsafe on
+  macOS); ``LIVINGREVIEW_COLD_KERNELS=1`` turns it off.
 
 Isolation: a kernel is a process of its own, so no page sees another's variables; the children
-share only what the template imported, in the state importing left it (no page code ever runs
-in the template). Random generators are reseeded in each child.
+share only what the template imported, in the state importing left it (no page code runs in the
+template: it imports, and parses the dataset into the build's cache). Random generators are
+reseeded in each child. Two differences from a kernel started cold, both deliberate: build
+kernels keep no IPython history, and a kernel exits without running atexit handlers once it has
+answered its shutdown request (see :func:`_child`). tests/test_kernels.py compares the two.
 """
 
 from __future__ import annotations
@@ -248,7 +252,9 @@ _started: dict[str, Any] = {}
 def start(root: Path | None = None) -> None:
     """Start the template (for the book at ``root``) and make ``python3`` mean the warm kernel,
     for this process and the processes it starts from now on (Sphinx's readers, their kernels)."""
-    if _started or not hasattr(os, "fork") or os.environ.get(COLD_ENV):
+    # Linux only: fork without exec is unsafe on macOS once system frameworks are loaded (numpy
+    # may use Accelerate), and Windows has no fork. Elsewhere kernels start cold, as usual.
+    if _started or not sys.platform.startswith("linux") or os.environ.get(COLD_ENV):
         return
     folder = Path(tempfile.mkdtemp(prefix="livingreview-kernels-"))
     path = folder / "template.sock"

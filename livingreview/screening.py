@@ -1,7 +1,7 @@
 """The screening log (``data/screening.csv``): its PRISMA 2020 counts and its rules.
 
     from livingreview.screening import prisma_counts, check_screening
-    counts = prisma_counts(ds.screening)     # -> charts.PrismaCounts, for charts.prisma_flow
+    counts = prisma_counts(ds.screening)     # -> prisma.PrismaCounts, for charts.prisma_flow
     problems = check_screening(root)         # -> [Problem], also run by `make check`
 
 One row per record (a work: a founding document, or an entry of a founding document's reference
@@ -36,7 +36,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -53,6 +52,7 @@ from .data import (
     rel,
     resource_path,
 )
+from .prisma import PrismaCounts
 
 __all__ = [
     "DECISIONS",
@@ -67,8 +67,6 @@ __all__ = [
     "split_keys",
 ]
 
-if TYPE_CHECKING:  # charts imports Altair (slow): only when counts are made
-    from .charts import PrismaCounts
 
 RESOURCE = "screening"
 DEFAULT_FILE = "data/screening.csv"
@@ -134,8 +132,6 @@ def prisma_counts(screening: pd.DataFrame) -> PrismaCounts:
 
     Raises ValueError if a needed column is missing or a stage/decision/via value is not allowed
     (``check_screening`` says which row)."""
-    from .charts import PrismaCounts
-
     missing = [
         c
         for c in ("identified_via", "found_in", "stage_reached", "decision", "reason")
