@@ -5,7 +5,7 @@ What is measured (see README, "Performance"):
 
 1. Build times: a cold build from a clean tree (no ``_build``), and the floor it is compared
    with, i.e. every chapter's code cells run once, in toc order, in one Python process (each
-   the median of ``--runs`` runs, 3 by default, all reported); a no-op
+   the median of ``--runs`` runs, 3 by default, taken in turn, all reported); a no-op
    rebuild; a rebuild after a prose-only edit of one chapter; a rebuild after a one-value edit
    of ``data/outcomes.csv``. For each rebuild, the pages that were executed again (from the
    build log's ``<page>: Executing notebook`` lines).
@@ -768,16 +768,15 @@ def measure(
         book = copy_project(root, tmp / "book")
         log(f"bench: copied the project to {book}")
 
-        cold, cold_runs = repeated(lambda: cold_build(book), runs, "cold build", log)
-        fl, floor_runs, per_page = None, [], {}
-        for _ in range(runs):
-            run, times = floor(book, tmp / "floor-plan.json")
-            _must(run, "floor")
-            floor_runs.append(run.seconds)
-            if fl is None or run.seconds < fl.seconds:
-                per_page = times
-            fl = run if fl is None or run.seconds < fl.seconds else fl
-        log(f"bench: floor {floor_runs} s")
+        # Cold builds and floors alternate, so that both see the machine in the same state (on a
+        # shared machine its speed drifts by 10-20 % within minutes).
+        cold_runs, floor_runs, per_page = [], [], {}
+        for _ in range(max(1, runs)):
+            cold = _must(cold_build(book), "cold build")
+            cold_runs.append(cold.seconds)
+            run, per_page = floor(book, tmp / "floor-plan.json")
+            floor_runs.append(_must(run, "floor").seconds)
+        log(f"bench: cold build {cold_runs} s; floor {floor_runs} s")
         noop = _must(build(book), "no-op rebuild")
         log(f"bench: no-op rebuild {noop.seconds} s")
         # The same, with the built site touched: the build cannot skip itself, so the check is
