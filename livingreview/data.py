@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from .csvfiles import PACKAGE_FILE, csv_options, is_blank, is_csv  # noqa: F401 (also this module's API)
+from .problems import Problem  # noqa: F401 (also this module's API)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,30 +39,6 @@ DEFAULT_FALSE = ("false", "False", "FALSE", "0")
 
 
 # --------------------------------------------------------------------------- problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the project, located as precisely as possible.
-
-    ``file`` is relative to the project root (posix separators); ``row`` is the 1-based line
-    number as an editor shows it (CSV header = line 1); ``column`` is a CSV column, a BibTeX
-    field (or ``key``), or ``cite`` for a citation in a chapter.
-    """
-
-    file: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        head = self.file if self.row is None else f"{self.file}:{self.row}"
-        if self.column:
-            return f"{head}: {self.column}: {self.message}"
-        return f"{head}: {self.message}"
-
-    def sort_key(self) -> tuple:
-        return (self.file, self.row or 0, self.column or "", self.message)
 
 
 class DataError(ValueError):

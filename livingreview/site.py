@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from livingreview.problems import Problem
 from livingreview.render import CHART_CLASS
-from livingreview.validate import Problem
 
 # Attributes through which a page makes the browser fetch something on load.
 _FETCHING = {
