@@ -1708,7 +1708,7 @@ def evidence_map(
             f"{r.x} × {r.y}"
             + (f" ({r.c})" if color else "")
             + f": {int(r.studies)} stud{'y' if int(r.studies) == 1 else 'ies'}, "
-            f"{fmt_num(r.participants)} participants"
+            f"{fmt_num(r.participants)} participant{'' if r.participants == 1 else 's'}"
             for r in agg.itertuples()
         )
         description = (

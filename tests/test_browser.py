@@ -131,3 +131,37 @@ def _assert_clean(doc: str, result: dict[str, object]) -> None:
     for i, c in enumerate(charts, 1):
         assert c["error"] is None, f"{doc}: chart {i} failed: {c['error']}"
         assert c["drawn"] and c["marks"] > 0, f"{doc}: chart {i} has no rendered SVG marks"
+
+
+def _show_all_rows(browser: object, url: str) -> list[dict[str, int]]:
+    """Click every long table's "Show all" and report the rows before, after and announced."""
+    context = browser.new_context(service_workers="block")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(url, wait_until="load")
+    tables = page.eval_on_selector_all("table[data-lr-rows]", "ts => ts.map(t => t.dataset.lrKey)")
+    found = []
+    for key in tables:
+        table = f'table[data-lr-key="{key}"]'
+        before = page.eval_on_selector(table, "t => t.tBodies[0].rows.length")
+        total = int(page.eval_on_selector(table, "t => t.dataset.lrTotal"))
+        page.click(f'p.lr-more[data-lr-for="{key}"] button.lr-show-all')
+        page.wait_for_function(
+            f"() => document.querySelector('{table}').tBodies[0].rows.length === {total}", timeout=10_000
+        )
+        after = page.eval_on_selector(table, "t => t.tBodies[0].rows.length")
+        found.append({"before": before, "after": after, "total": total})
+    context.close()
+    return found
+
+
+@pytest.mark.parametrize("over", ["http", "file"])
+def test_show_all_loads_the_rest_of_a_long_table(
+    browser: object, server: str, built_book: Path, over: str
+) -> None:
+    """The evidence tables' outcomes table is longer than a page carries: the rest comes from
+    the site's own script when the reader asks, over http and from a downloaded copy alike."""
+    base = server if over == "http" else built_book.as_uri() + "/"
+    tables = _show_all_rows(browser, f"{base}chapters/evidence-tables.html")
+    assert tables, "no long table on the evidence tables page"
+    for t in tables:
+        assert t["before"] < t["total"] == t["after"], t
