@@ -319,8 +319,10 @@ def _has_code(path: Path) -> bool:
 
 
 def on_before_read(app: Any, env: Any, docnames: list[str]) -> None:
-    """Start the template only when this build will read a page with code (a no-op or prose
-    build reads none, or reads pages whose outputs come from the cache without a kernel)."""
+    """Start the template when this build reads a page with code (a build that reads none, such
+    as one with nothing changed, does not start it). ``python -m livingreview build`` starts it
+    earlier for a cold build. Whether a page read here will be executed, or found in myst-nb's
+    cache, is only known once myst-nb has looked: a prose-only edit starts it unused."""
     mode = getattr(getattr(env, "mystnb_config", None), "execution_mode", "off")
     if mode == "off":
         return
