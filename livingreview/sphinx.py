@@ -299,6 +299,28 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
     root = Path(app.srcdir)
     if living.has_dataset(root):
         living.write_downloads(root, Path(app.outdir))
+    prune_rows(Path(app.outdir))
+
+
+_ROWS_REF = re.compile(r'data-lr-rows="[^"]*/(?P<name>[0-9a-f]{16}\.js)"')
+
+
+def prune_rows(site: Path) -> list[str]:
+    """Remove the on-demand rows scripts no page of ``site`` points to any more (rows are named
+    by their content: after a data edit the old ones would stay, with outdated figures).
+    Returns the names removed."""
+    rows_dir = site / "_static" / STATIC_DIR / ROWS_DIR
+    if not rows_dir.is_dir():
+        return []
+    used = {
+        m.group("name")
+        for page in site.rglob("*.html")
+        for m in _ROWS_REF.finditer(page.read_text(encoding="utf-8", errors="replace"))
+    }
+    removed = sorted(f.name for f in rows_dir.glob("*.js") if f.name not in used)
+    for name in removed:
+        (rows_dir / name).unlink()
+    return removed
 
 
 def publish_rows(body: str, kept: Path, rows_dir: Path, rows_url: str) -> tuple[str, list[str]]:

@@ -395,6 +395,19 @@ def test_the_site_gets_the_rows_its_pages_name(rows_store: Path, tmp_path: Path)
     assert missing == [name] and not (site_rows / name).exists()
 
 
+def test_rows_no_page_points_to_are_removed_from_the_site(rows_store: Path, tmp_path: Path) -> None:
+    from livingreview.sphinx import prune_rows, publish_rows
+
+    site = tmp_path / "site"
+    site_rows = site / "_static" / "livingreview" / "rows"
+    page, _ = publish_rows(_long_table(60), rows_store, site_rows, "../_static/livingreview/rows")
+    (site / "chapters").mkdir(parents=True)
+    (site / "chapters" / "p.html").write_text(page, encoding="utf-8")
+    (site_rows / "0123456789abcdef.js").write_text("old rows", encoding="utf-8")  # an edit ago
+    assert prune_rows(site) == ["0123456789abcdef.js"]
+    assert [f.name for f in site_rows.iterdir()] == [next(rows_store.iterdir()).name]  # kept
+
+
 def test_pages_without_charts_do_not_import_altair() -> None:
     code = (
         "import sys\nfrom livingreview import book, render\nrender.enable()\n"
