@@ -50,6 +50,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from livingreview.cli import NOT_PROJECT
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # -- targets (issue 8) -------------------------------------------------------------------------
@@ -61,21 +63,8 @@ SCALE_FACTOR = 100  # the synthetic dataset is 100 x today's
 SCALE_BUILD_RATIO = 1.5  # cold build at 100 x <= 1.5 x today's
 SCALE_WEIGHT_CHANGE = 0.10  # page weights at 100 x within 10 % of today's
 
-# What a fresh copy leaves out: outputs, caches and tools, not the project.
-_NOT_PROJECT = {
-    ".git",
-    ".venv",
-    "_build",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".ipynb_checkpoints",
-    "node_modules",
-    ".jupyter_cache",
-}
 
-
-# -- the copy -------------------------------------------------------------------------------
+# -- the copy (without NOT_PROJECT: outputs, caches and tools) -----------------------------
 
 
 def project_files(root: Path) -> list[str]:
@@ -93,13 +82,13 @@ def project_files(root: Path) -> list[str]:
             return sorted(
                 n
                 for n in dict.fromkeys(names)
-                if (root / n).is_file() and not set(PurePosixPath(n).parts) & _NOT_PROJECT
+                if (root / n).is_file() and not set(PurePosixPath(n).parts) & NOT_PROJECT
             )
     except (OSError, subprocess.CalledProcessError):
         pass
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _NOT_PROJECT)
+        dirnames[:] = sorted(d for d in dirnames if d not in NOT_PROJECT)
         for f in filenames:
             files.append((Path(dirpath) / f).relative_to(root).as_posix())
     return sorted(files)

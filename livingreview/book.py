@@ -10,6 +10,16 @@ from typing import Any
 
 from livingreview import render
 
+# The folder, inside the build folder (_build), where one build's processes share what they make
+# once: the parsed dataset, long tables' other rows, the Vega bundle, the last build's stamp.
+CACHE_DIR = ".livingreview-cache"
+ROWS_DIR = "rows"  # there, long tables' other rows (copied to the same name under the site's _static)
+
+
+def build_cache(root: Path) -> Path:
+    """The build cache of the book at ``root``."""
+    return root / "_build" / CACHE_DIR
+
 
 class Text(str):
     """A string glued into prose as it is: myst-nb shows a plain ``str`` with its quotes."""
@@ -36,8 +46,8 @@ def start() -> Any:
 
     render.enable()
     root = book_root()
-    cache = root / "_build" / ".livingreview-cache" if root else None
-    tables.keep_rows_in(cache / "rows" if cache else None)
+    cache = build_cache(root) if root else None
+    tables.keep_rows_in(cache / ROWS_DIR if cache else None)
     return data.load(root, cache_dir=cache)
 
 

@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from livingreview.book import build_cache
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,7 +48,9 @@ def cmd_check(root: Path) -> int:
 # engine's code, the installed packages (their names and versions) and Python's version. Its
 # outputs: every file of the built site, by size and modification time.
 
-_NOT_INPUTS = {
+# Folders that are not the project: outputs, caches and tools (also what `make bench` leaves out
+# of its copy).
+NOT_PROJECT = {
     ".git",
     ".venv",
     "_build",
@@ -57,14 +61,15 @@ _NOT_INPUTS = {
     "node_modules",
     ".mypy_cache",
     ".hypothesis",
+    ".jupyter_cache",
 }
-BUILD_STAMP = Path("_build") / ".livingreview-cache" / "last-build.json"
+BUILD_STAMP = "last-build.json"  # in the build cache (livingreview.book.build_cache)
 
 
 def _tree(folder: Path) -> list[Path]:
     files = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in _NOT_INPUTS)
+        dirnames[:] = sorted(d for d in dirnames if d not in NOT_PROJECT)
         files += [Path(dirpath) / f for f in sorted(filenames) if not f.endswith((".pyc", ".tmp"))]
     return files
 
@@ -101,7 +106,7 @@ def _last_build(root: Path) -> dict[str, str]:
     import json
 
     try:
-        return json.loads((root / BUILD_STAMP).read_text(encoding="utf-8"))
+        return json.loads((build_cache(root) / BUILD_STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -109,7 +114,7 @@ def _last_build(root: Path) -> dict[str, str]:
 def _record_build(root: Path, inputs: str) -> None:
     import json
 
-    stamp = root / BUILD_STAMP
+    stamp = build_cache(root) / BUILD_STAMP
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"inputs": inputs, "outputs": outputs_digest(root)}) + "\n", encoding="utf-8")
 
@@ -236,8 +241,8 @@ def cmd_build(root: Path) -> int:
         # Nothing executed yet: every page with code will be. Start the warm kernels' template
         # now, so its imports overlap Sphinx's start-up (otherwise it starts when reading does).
         kernels.start(root)
-    start_bundle(root / "_build" / ".livingreview-cache")  # alongside the check, if not cached
-    marker = root / "_build" / ".livingreview-cache" / f"check-failed-{os.getpid()}"
+    start_bundle(build_cache(root))  # alongside the check, if not cached
+    marker = build_cache(root) / f"check-failed-{os.getpid()}"
     check, output, watcher = None, [], None
     if last.get("inputs") == inputs:  # only the outputs were touched
         print("check: OK (nothing it reads has changed since it last passed)")

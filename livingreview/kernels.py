@@ -136,7 +136,7 @@ def _warm_dataset(root: Path) -> None:
         from livingreview import book, data
 
         if book.book_root(root) == root.resolve():
-            data.load(root, cache_dir=root / "_build" / ".livingreview-cache")
+            data.load(root, cache_dir=book.build_cache(root))
     except Exception as exc:  # a page that loads the data reports the problem, with its cell
         print(f"livingreview.kernels: the dataset was not preloaded: {exc}", file=sys.stderr)
 
@@ -311,11 +311,13 @@ def stop() -> None:
 
 
 def _has_code(path: Path) -> bool:
+    from livingreview.freshness import code_of
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return False
-    return "{code-cell}" in text if path.suffix == ".md" else '"cell_type": "code"' in text
+    return bool(code_of(text)) if path.suffix == ".md" else '"cell_type": "code"' in text
 
 
 def on_before_read(app: Any, env: Any, docnames: list[str]) -> None:

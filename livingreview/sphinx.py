@@ -23,6 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging as sphinx_logging
 
 from livingreview import __version__, living
+from livingreview.book import CACHE_DIR, ROWS_DIR
 from livingreview.render import CHART_CLASS
 
 logger = sphinx_logging.getLogger(__name__)
@@ -141,7 +142,6 @@ _TABLES_JS = """
 # A long table carries its first rows in its page; the others are in a script of their own that
 # the page's code wrote into the build's cache (see livingreview.tables.keep_rows_in), named by
 # its content. Here the pages' scripts are copied into the site, under _static/livingreview/rows/.
-ROWS_DIR = "rows"
 _ROWS_FILE = re.compile(r'data-lr-rows-file="(?P<name>[0-9a-f]{16}\.js)"')
 
 
@@ -292,7 +292,7 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
         return
     out = Path(app.outdir) / "_static" / STATIC_DIR
     out.mkdir(parents=True, exist_ok=True)
-    cache_dir = Path(app.outdir).parent / ".livingreview-cache"
+    cache_dir = Path(app.outdir).parent / CACHE_DIR
     (out / BUNDLE_NAME).write_text(_bundle_text(cache_dir), encoding="utf-8")
     (out / CSS_NAME).write_text(_CSS, encoding="utf-8")
     (out / TABLES_JS).write_text(_TABLES_JS, encoding="utf-8")
@@ -346,12 +346,11 @@ def publish_rows(body: str, kept: Path, rows_dir: Path, rows_url: str) -> tuple[
 def _page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    _strip_thebe_assets(context)
     body = context.get("body", "")
     html_page = app.builder.format == "html" and callable(context.get("pathto"))
     if "data-lr-rows-file=" in body and html_page:
         rows_url = context["pathto"](f"_static/{STATIC_DIR}/{ROWS_DIR}", 1)
-        kept = Path(app.outdir).parent / ".livingreview-cache" / ROWS_DIR
+        kept = Path(app.outdir).parent / CACHE_DIR / ROWS_DIR
         body, missing = publish_rows(
             body, kept, Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR, rows_url
         )
@@ -387,36 +386,12 @@ def _page_context(
         context["body"] = living.banner_html(living.latest_release(root), assessed, href) + body
 
 
-def _drop_thebe(app: Sphinx) -> None:
-    """Jupyter Book always loads sphinx-thebe (live code via Binder), which puts a third-party
-    URL on every page and, in this version, declares its config script twice, a JavaScript
-    error on every page. This book has no live code: disconnect its handlers."""
-    for listeners in app.events.listeners.values():
-        for listener in list(listeners):
-            if getattr(listener.handler, "__module__", "").startswith("sphinx_thebe"):
-                app.disconnect(listener.id)
-
-
-def _strip_thebe_assets(context: dict[str, Any]) -> None:
-    for key in ("script_files", "css_files"):
-        files = context.get(key)
-        if files is None:
-            continue
-        # In place: Sphinx's add_js_file appends to this very list during the event.
-        files[:] = [
-            f
-            for f in files
-            if "thebe" not in str(getattr(f, "filename", f) or "")
-            and "THEBE" not in str(getattr(f, "attributes", {}).get("body", ""))
-        ]
-
-
-# Extensions Jupyter Book always loads that keep no state of their own in the build environment
+# Extensions loaded whatever _config.yml says (sphinx-external-toc sets up
+# sphinx-multitoc-numbering) that keep no state of their own in the build environment
 # (sphinx-multitoc-numbering replaces one method of the toctree collector, which runs in the main
-# process; sphinx-jupyterbook-latex adds nodes and LaTeX-only transforms) but do not declare it.
-# Undeclared, Sphinx reads serially and warns, and the strict build turns the warning into a
-# failure.
-_PARALLEL_SAFE_UNDECLARED = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
+# process) but do not declare it. Undeclared, Sphinx reads serially and warns, and the strict
+# build turns the warning into a failure.
+_PARALLEL_SAFE_UNDECLARED = ("sphinx_multitoc_numbering",)
 
 
 def _declare_parallel_safe(app: Sphinx) -> None:
@@ -560,7 +535,6 @@ def _pin_bibtex_backend() -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     from livingreview import feed, freshness, kernels
 
-    _drop_thebe(app)
     _pin_bibtex_backend()
     _remember_latex_parsing()
     _pin_notebook_readers()

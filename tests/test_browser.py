@@ -17,20 +17,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from livingreview.bench import CHROMIUM_FLAGS
 from livingreview.site import expected_charts, toc_files
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.build, pytest.mark.browser]
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _chromium() -> str:
