@@ -156,11 +156,14 @@ def build_jobs() -> int:
     return max(1, int(value)) if value.isdigit() else (os.cpu_count() or 1) + 1
 
 
-def jupyter_book_build(root: Path, builder: str = "html", jobs: int | None = None) -> int:
+def jupyter_book_build(
+    root: Path, builder: str = "html", jobs: int | None = None, *, report: bool = True
+) -> int:
     """What :func:`jupyter_book_command` runs (the same configuration, toc and strictness:
     warnings are errors, nitpicky, keep going), in this process and with ``jobs`` parallel
     readers, so that pages execute side by side. The jupyter-book command line has no option
-    for Sphinx's parallel mode."""
+    for Sphinx's parallel mode. A failed build ends with the list of what failed it
+    (:mod:`livingreview.buildlog`); ``report=False`` leaves that to the caller."""
     from jupyter_book.sphinx import build_sphinx
     from sphinx_external_toc.parsing import MalformedError, parse_toc_yaml
 
@@ -187,7 +190,22 @@ def jupyter_book_build(root: Path, builder: str = "html", jobs: int | None = Non
     stopped = Path(os.environ.get(CHECK_FAILED_ENV, "/nonexistent")).exists()
     if isinstance(result, BaseException) and getattr(result, "traceback", None) and not stopped:
         print(result.traceback, file=sys.stderr)
+    global _last_error
+    _last_error = result if isinstance(result, BaseException) else None
+    if result != 0 and not stopped and report:
+        _print_what_failed(root)
     return 0 if result == 0 else 1
+
+
+_last_error: BaseException | None = None
+
+
+def _print_what_failed(root: Path) -> None:
+    from livingreview import buildlog
+
+    # Last, so that what failed the build is not lost above a long log.
+    sys.stdout.flush()
+    print(buildlog.summary(root, _last_error), file=sys.stderr)
 
 
 CHECK_FAILED_ENV = "LIVINGREVIEW_CHECK_FAILED"  # the marker file; see livingreview.sphinx
@@ -252,7 +270,7 @@ def cmd_build(root: Path) -> int:
         watcher.start()
     os.environ[CHECK_FAILED_ENV] = str(marker)
     try:
-        built = jupyter_book_build(root) == 0
+        built = jupyter_book_build(root, report=False) == 0
     finally:
         os.environ.pop(CHECK_FAILED_ENV, None)
         kernels.stop()
@@ -267,7 +285,7 @@ def cmd_build(root: Path) -> int:
             print("build: stopped, fix the problems the check lists above first", file=sys.stderr)
             return 1
     if not built:
-        print("build: the book did not build cleanly (see the warnings above)", file=sys.stderr)
+        _print_what_failed(root)
         return 1
     if cmd_site(root):
         return 1

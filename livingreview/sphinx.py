@@ -533,8 +533,9 @@ def _pin_bibtex_backend() -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview import feed, freshness, kernels
+    from livingreview import buildlog, feed, freshness, kernels
 
+    buildlog.setup(app)
     _pin_bibtex_backend()
     _remember_latex_parsing()
     _pin_notebook_readers()

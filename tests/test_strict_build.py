@@ -4,6 +4,7 @@ the toc each fail it with a non-zero exit. Each case builds a tiny book with the
 from __future__ import annotations
 
 import shutil
+import sys
 import subprocess
 import textwrap
 from pathlib import Path
@@ -86,3 +87,33 @@ def test_page_missing_from_toc_fails_the_build(tmp_path: Path) -> None:
     proc = _build(book)
     assert proc.returncode != 0
     assert "orphan" in proc.stdout + proc.stderr
+
+
+def _build_in_process(book: Path) -> subprocess.CompletedProcess[str]:
+    # The build `make book` runs (parallel readers), without the data check of `cmd_build`.
+    code = "import sys; from pathlib import Path; from livingreview.cli import jupyter_book_build; "
+    code += "sys.exit(jupyter_book_build(Path(sys.argv[1])))"
+    return subprocess.run(
+        [sys.executable, "-c", code, str(book)], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+
+
+def test_a_failed_build_ends_with_every_warning_and_its_page(tmp_path: Path) -> None:
+    book = _book(tmp_path, "As shown {cite:p}`unknown2099`, and see {ref}`no-such-label`.\n", extra_page=True)
+    proc = _build_in_process(book)
+    assert proc.returncode != 0
+    tail = proc.stderr.rstrip().splitlines()
+    head = next(i for i, line in enumerate(tail) if "what failed it (" in line)
+    listed = tail[head + 1 :]
+    # The list is the very end of the output, one line per warning, each with its page.
+    assert tail[head].endswith("what failed it (3):"), tail[head:]
+    assert any(line.startswith("  chapters/chapter.md") and "unknown2099" in line for line in listed), listed
+    assert any(line.startswith("  chapters/chapter.md") and "no-such-label" in line for line in listed), listed
+    assert any("chapters/orphan.md" in line and "toctree" in line for line in listed), listed
+
+
+def test_a_chapter_exception_is_named_with_its_page_at_the_end(tmp_path: Path) -> None:
+    proc = _build_in_process(_book(tmp_path, "```{code-cell} ipython3\nraise ValueError('planted failure')\n```\n"))
+    assert proc.returncode != 0
+    tail = proc.stderr[proc.stderr.rindex("what failed it (") :]
+    assert "chapter" in tail and "planted failure" in tail, tail
