@@ -533,9 +533,10 @@ def _pin_bibtex_backend() -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview import buildlog, feed, freshness, kernels
+    from livingreview import bibstyle, buildlog, feed, freshness, kernels
 
     buildlog.setup(app)
+    bibstyle.register()
     _pin_bibtex_backend()
     _remember_latex_parsing()
     _pin_notebook_readers()
