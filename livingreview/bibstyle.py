@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pybtex.plugin
+import sphinxcontrib.bibtex.plugin
 from pybtex.richtext import Tag, Text
 from pybtex.style.template import node
 from sphinxcontrib.bibtex.style.referencing import PersonStyle
@@ -56,6 +56,6 @@ class AuthorYearEtAlReferenceStyle(AuthorYearReferenceStyle):
 
 
 def register() -> None:
-    pybtex.plugin.register_plugin(
+    sphinxcontrib.bibtex.plugin.register_plugin(
         "sphinxcontrib.bibtex.style.referencing", NAME, AuthorYearEtAlReferenceStyle, force=True
     )
