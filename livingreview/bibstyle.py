@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import sphinxcontrib.bibtex.plugin
 from pybtex.richtext import Tag, Text
-from pybtex.style.template import node
+from pybtex.style.template import field as bib_field
+from pybtex.style.template import first_of, node, optional, tag
 from sphinxcontrib.bibtex.style.referencing import PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 from sphinxcontrib.bibtex.style.template import join, names
@@ -38,6 +39,16 @@ def _names(children, data, role, **kwargs):
     return Text(join(**kwargs)[shown].format_data(data), _ET_AL)
 
 
+@node
+def _author_or_editor_or_title(children, data, **kwargs):
+    # sphinxcontrib-bibtex's template of the same name, with the names node above.
+    return first_of[
+        optional[_names("author", **kwargs)],
+        optional[_names("editor", **kwargs)],
+        tag("em")[bib_field("title")],
+    ].format_data(data)
+
+
 @dataclass
 class EtAlPersonStyle(PersonStyle):
     def names(self, role: str, full: bool):
@@ -47,6 +58,11 @@ class EtAlPersonStyle(PersonStyle):
             sep2=self.sep2,
             last_sep=self.last_sep,
             other=None if full else self.other,
+        )
+
+    def author_or_editor_or_title(self, full: bool):
+        return _author_or_editor_or_title(
+            sep=self.sep, sep2=self.sep2, last_sep=self.last_sep, other=None if full else self.other
         )
 
 

@@ -39,6 +39,12 @@ BIB = """\
   journal = {Journal of Tests},
   year = {2020},
 }
+@article{solo2021,
+  author = {Solo, A. and others},
+  title = {A work whose other authors are not verified},
+  journal = {Journal of Tests},
+  year = {2021},
+}
 """
 
 
@@ -51,7 +57,7 @@ def _book(tmp_path: Path, chapter: str, *, extra_page: bool = False) -> Path:
         "  - file: chapters/chapter\n  - file: chapters/references\n"
     )
     (book / "references.bib").write_text(BIB)
-    (book / "chapters" / "index.md").write_text(PAGE.format(title="Home", body="Cites {cite:p}`known2020`."))
+    (book / "chapters" / "index.md").write_text(PAGE.format(title="Home", body="Cites {cite:p}`known2020,solo2021`."))
     (book / "chapters" / "references.md").write_text("# References\n\n```{bibliography}\n```\n")
     (book / "chapters" / "chapter.md").write_text(PAGE.format(title="Chapter", body=textwrap.dedent(chapter)))
     if extra_page:
@@ -65,8 +71,12 @@ def _build(book: Path) -> subprocess.CompletedProcess[str]:
 
 def test_clean_tiny_book_builds(tmp_path: Path) -> None:
     # The control: without a fault, the same tiny book builds, so the failures below are the faults'.
-    proc = _build(_book(tmp_path, "```{code-cell} ipython3\nprint(1 + 1)\n```\n"))
+    book = _book(tmp_path, "```{code-cell} ipython3\nprint(1 + 1)\n```\n")
+    proc = _build(book)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # An author list of one name and "others" is cited "Solo et al.", not "Solo and others".
+    home = (book / "_build" / "html" / "chapters" / "index.html").read_text(encoding="utf-8")
+    assert ">Solo <em>et al.</em>, 2021</a>" in home and "Solo and others, 2021" not in home
 
 
 def test_chapter_that_raises_fails_the_build(tmp_path: Path) -> None:
