@@ -36,7 +36,9 @@ def _names(children, data, role, **kwargs):
         return names(role=role, **kwargs).format_data(data)
     style = data["style"]
     shown = [style.person.style_plugin.format(p, style.person.abbreviate) for p in persons[:-1]]
-    return Text(join(**kwargs)[shown].format_data(data), _ET_AL)
+    joined = join(**kwargs)[shown].format_data(data)
+    # Three or more names are already shortened to "First et al." by the join itself.
+    return joined if len(shown) > 2 and kwargs.get("other") is not None else Text(joined, _ET_AL)
 
 
 @node
