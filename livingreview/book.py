@@ -5,20 +5,10 @@ A chapter's first cell is ``from livingreview import book; ds = book.start()``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from livingreview import render
-
-# The folder, inside the build folder (_build), where one build's processes share what they make
-# once: the parsed dataset, long tables' other rows, the Vega bundle, the last build's stamp.
-CACHE_DIR = ".livingreview-cache"
-ROWS_DIR = "rows"  # there, long tables' other rows (copied to the same name under the site's _static)
-
-
-def build_cache(root: Path) -> Path:
-    """The build cache of the book at ``root``."""
-    return root / "_build" / CACHE_DIR
+from livingreview.core.paths import ROWS_DIR, build_cache, find_root
+from livingreview.present import render
 
 
 class Text(str):
@@ -28,24 +18,15 @@ class Text(str):
         return str(self)
 
 
-def book_root(start: Path | None = None) -> Path | None:
-    """The book a page belongs to: the nearest folder up from ``start`` (the page's working
-    directory while it executes) holding ``_config.yml`` and ``data/datapackage.json``."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_config.yml").is_file() and (folder / "data" / "datapackage.json").is_file():
-            return folder
-    return None
-
-
 def start() -> Any:
     """Set up the page (offline charts) and return the shared dataset of the book being built
     (not of wherever the engine is installed), schema applied. The first page of a build to load
     the data keeps the frames in the build's cache; the others read them back."""
-    from livingreview import data, tables
+    from livingreview.dataset import load as data
+    from livingreview.present import tables
 
     render.enable()
-    root = book_root()
+    root = find_root()
     cache = build_cache(root) if root else None
     tables.keep_rows_in(cache / ROWS_DIR if cache else None)
     return data.load(root, cache_dir=cache)

@@ -1,4 +1,4 @@
-"""Tests of livingreview.charts on small synthetic data (fake labels, invented numbers).
+"""Tests of livingreview.present.charts on small synthetic data (fake labels, invented numbers).
 
 Every chart is validated against the Vega-Lite JSON schema that Altair ships, rendered to SVG
 with vl-convert (offline), and written as SVG + PNG to /tmp/charts_review/ for visual review.
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import vl_convert as vlc
 
-from livingreview import charts as ch
+from livingreview.present import charts as ch
 
 REVIEW_DIR = Path(os.environ.get("CHARTS_REVIEW_DIR", "/tmp/charts_review"))
 

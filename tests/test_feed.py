@@ -1,4 +1,4 @@
-"""The Atom feed of releases (livingreview.feed) and CITATION.cff, which repeats the latest release."""
+"""The Atom feed of releases (livingreview.review.feed) and CITATION.cff, which repeats the latest release."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import feedparser
 import pytest
 import yaml
 
-from livingreview import changes, feed
+from livingreview.review import changes, feed
 
 ROOT = Path(__file__).resolve().parent.parent
 A = "{http://www.w3.org/2005/Atom}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview import freshness
+from livingreview.build import freshness
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ["studies", "outcomes", "patients", "adverse_events"]
@@ -64,7 +64,8 @@ kernelspec:
 
 ```{{code-cell}} ipython3
 :tags: [remove-cell]
-from livingreview import book, evidence
+from livingreview import book
+from livingreview.present import evidence
 
 ds = book.start()
 {code}

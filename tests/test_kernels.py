@@ -1,4 +1,4 @@
-"""Warm kernels (livingreview.kernels): a page's kernel forked from a template that has done the
+"""Warm kernels (livingreview.build.kernels): a page's kernel forked from a template that has done the
 imports must behave as a plain ipykernel would, one process per page, and never be worse than
 no template at all."""
 
@@ -16,7 +16,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
-from livingreview import kernels
+from livingreview.build import kernels
 
 PROBE = (
     "import os, sys, json, random\n"
@@ -116,7 +116,7 @@ def test_cache_writes_wait_for_each_other(tmp_path: Path) -> None:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    from livingreview.sphinx import WRITE_LOCK, serialise_cache_writes
+    from livingreview.build.sphinx import WRITE_LOCK, serialise_cache_writes
 
     serialise_cache_writes()
     cache = get_cache(tmp_path / "cache")

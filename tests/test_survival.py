@@ -1,4 +1,4 @@
-"""Reference tests for livingreview.survival.kaplan_meier.
+"""Reference tests for livingreview.stats.survival.kaplan_meier.
 
 Data: R survival's ``aml`` data (Miller 1981, "Survival Analysis", p. 49), typed from the
 survival package's source file data/leukemia.dat (github.com/therneau/survival; ``aml`` is the
@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from livingreview.survival import KaplanMeier, kaplan_meier
+from livingreview.stats.survival import KaplanMeier, kaplan_meier
 
 # data/leukemia.dat: time, status (1 = event), x
 MAINTAINED_TIME = [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161]

@@ -1,4 +1,4 @@
-"""Tests of livingreview.tables (escaped HTML tables) and the shared formatting helpers."""
+"""Tests of livingreview.present.tables (escaped HTML tables) and the shared formatting helpers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from livingreview import tables as tb
-from livingreview.tables import SoFRow
+from livingreview.present import tables as tb
+from livingreview.present.tables import SoFRow
 
 
 class _Collect(HTMLParser):
@@ -217,7 +217,7 @@ def test_summary_of_findings_errors():
 
 
 def test_fmt_estimate_prose() -> None:
-    from livingreview.tables import fmt_estimate_prose
+    from livingreview.present.tables import fmt_estimate_prose
 
     assert fmt_estimate_prose(81.6, 60.8, 92.0, 1) == "81.6% (95% CI 60.8% to 92.0%)"
     assert fmt_estimate_prose(0.22, 0.09, 0.34, 2, unit="") == "0.22 (95% CI 0.09 to 0.34)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGE_FILE = "data/datapackage.json"
+from livingreview.core.paths import PACKAGE_FILE  # noqa: F401 (also this module's API)
 
 
 def is_csv(resource: dict, path: Path | None) -> bool:

@@ -21,9 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from livingreview.book import build_cache
-
-ROOT = Path(__file__).resolve().parent.parent
+from livingreview.core.paths import NOT_PROJECT, REPO_ROOT, build_cache
 
 
 def _report(problems: list, what: str) -> int:
@@ -37,7 +35,7 @@ def _report(problems: list, what: str) -> int:
 
 
 def cmd_check(root: Path) -> int:
-    from livingreview import validate
+    from livingreview.checks import validate
 
     return validate.main(["--root", str(root)])
 
@@ -48,21 +46,6 @@ def cmd_check(root: Path) -> int:
 # engine's code, the installed packages (their names and versions) and Python's version. Its
 # outputs: every file of the built site, by size and modification time.
 
-# Folders that are not the project: outputs, caches and tools (also what `make bench` leaves out
-# of its copy).
-NOT_PROJECT = {
-    ".git",
-    ".venv",
-    "_build",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".ipynb_checkpoints",
-    "node_modules",
-    ".mypy_cache",
-    ".hypothesis",
-    ".jupyter_cache",
-}
 BUILD_STAMP = "last-build.json"  # in the build cache (livingreview.book.build_cache)
 
 
@@ -120,13 +103,13 @@ def _record_build(root: Path, inputs: str) -> None:
 
 
 def cmd_site(root: Path) -> int:
-    from livingreview.site import check_site
+    from livingreview.build.site import check_site
 
     return _report(check_site(root), "site")
 
 
 def cmd_bundle(root: Path) -> int:
-    from livingreview.sphinx import install_bundle
+    from livingreview.build.sphinx import install_bundle
 
     print(f"bundle: {install_bundle()}")
     return 0
@@ -190,7 +173,7 @@ def jupyter_book_build(root: Path, builder: str = "html", jobs: int | None = Non
     return 0 if result == 0 else 1
 
 
-CHECK_FAILED_ENV = "LIVINGREVIEW_CHECK_FAILED"  # the marker file; see livingreview.sphinx
+CHECK_FAILED_ENV = "LIVINGREVIEW_CHECK_FAILED"  # the marker file; see livingreview.build.sphinx
 
 
 def _start_check(root: Path) -> subprocess.Popen[str]:
@@ -200,7 +183,7 @@ def _start_check(root: Path) -> subprocess.Popen[str]:
     # check only has to be done by the end.
     code = (
         "import os, sys; os.nice(10); sys.path.insert(0, sys.argv[1]); "
-        "from livingreview.validate import main; sys.exit(main(['--root', sys.argv[2]]))"
+        "from livingreview.checks.validate import main; sys.exit(main(['--root', sys.argv[2]]))"
     )
     return subprocess.Popen(
         [sys.executable, "-c", code, engine_parent, str(root)],
@@ -222,7 +205,7 @@ def cmd_build(root: Path) -> int:
 
     The check runs alongside the build rather than before it (at scale it takes seconds on one
     core while the other waits): if it fails, the build stops before the next page it would read
-    (livingreview.sphinx watches for the marker file) and the check's problems are listed."""
+    (livingreview.build.sphinx watches for the marker file) and the check's problems are listed."""
     last, inputs = _last_build(root), inputs_digest(root)
     if last.get("inputs") == inputs and last.get("outputs") == outputs_digest(root):
         print("check: OK (nothing it reads has changed since it last passed)")
@@ -234,8 +217,8 @@ def cmd_build(root: Path) -> int:
         return 0
     import threading
 
-    from livingreview import kernels
-    from livingreview.sphinx import start_bundle, wait_for_bundle
+    from livingreview.build import kernels
+    from livingreview.build.sphinx import start_bundle, wait_for_bundle
 
     if not (root / "_build" / ".jupyter_cache").exists():
         # Nothing executed yet: every page with code will be. Start the warm kernels' template
@@ -279,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:
-        from livingreview import bench
+        from livingreview.cli import bench
 
         return bench.main(argv[1:])
     parser = argparse.ArgumentParser(
@@ -288,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=["check", "build", "site", "bench", "bundle"])
-    parser.add_argument("--root", type=Path, default=ROOT, help="the book's folder (default: this repo)")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the book's folder (default: this repo)")
     args = parser.parse_args(argv)
     commands = {"check": cmd_check, "build": cmd_build, "site": cmd_site, "bundle": cmd_bundle}
     status = commands[args.command](args.root.resolve())

@@ -4,7 +4,7 @@ Offline charts: Altair's default HTML loads Vega from a CDN, so a reader without
 "Error loading script" and a reader with one calls a third party. Here the Vega, Vega-Lite and
 Vega-Embed JavaScript (the bundle vl-convert ships) is written once into the site's
 ``_static/`` and added only to the pages that carry a chart; chart outputs themselves are inert
-``<script type="application/json">`` specs (see :mod:`livingreview.render`) that the bundle's
+``<script type="application/json">`` specs (see :mod:`livingreview.present.render`) that the bundle's
 loader snippet embeds on page load.
 """
 
@@ -22,9 +22,10 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging as sphinx_logging
 
-from livingreview import __version__, living
-from livingreview.book import CACHE_DIR, ROWS_DIR
-from livingreview.render import CHART_CLASS
+from livingreview import __version__
+from livingreview.core.paths import CACHE_DIR, ROWS_DIR
+from livingreview.present.render import CHART_CLASS
+from livingreview.review import living
 
 logger = sphinx_logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ _TABLES_JS = """
 """ % {"cls": SORTABLE_CLASS}
 
 # A long table carries its first rows in its page; the others are in a script of their own that
-# the page's code wrote into the build's cache (see livingreview.tables.keep_rows_in), named by
+# the page's code wrote into the build's cache (see livingreview.present.tables.keep_rows_in), named by
 # its content. Here the pages' scripts are copied into the site, under _static/livingreview/rows/.
 _ROWS_FILE = re.compile(r'data-lr-rows-file="(?P<name>[0-9a-f]{16}\.js)"')
 
@@ -221,7 +222,7 @@ def installed_bundle_path() -> Path:
 def _generate_bundle(target: Path) -> None:
     import vl_convert
 
-    from livingreview.render import vega_lite_version
+    from livingreview.present.render import vega_lite_version
 
     target.parent.mkdir(parents=True, exist_ok=True)
     text = vl_convert.javascript_bundle(_LOADER_SNIPPET, vl_version=vega_lite_version())
@@ -279,7 +280,7 @@ def start_bundle(cache_dir: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, pathlib, livingreview.sphinx as s; s._bundle_text(pathlib.Path(sys.argv[1]))",
+            "import sys, pathlib, livingreview.build.sphinx as s; s._bundle_text(pathlib.Path(sys.argv[1]))",
             str(cache_dir),
         ],
         stdout=subprocess.DEVNULL,
@@ -533,7 +534,8 @@ def _pin_bibtex_backend() -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview import feed, freshness, kernels
+    from livingreview.build import freshness, kernels
+    from livingreview.review import feed
 
     _pin_bibtex_backend()
     _remember_latex_parsing()

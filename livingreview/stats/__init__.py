@@ -4,9 +4,9 @@ The code lives in one module per concern (proportions.py, meta.py, survival.py);
 re-exports their public API so callers can write ``from livingreview.stats import rma``.
 """
 
-from .meta import MetaResult, ProportionMetaResult, StudyProportion, meta_proportions, rma
-from .proportions import ProportionCI, proportion_ci
-from .survival import KaplanMeier, kaplan_meier
+from livingreview.stats.meta import MetaResult, ProportionMetaResult, StudyProportion, meta_proportions, rma
+from livingreview.stats.proportions import ProportionCI, proportion_ci
+from livingreview.stats.survival import KaplanMeier, kaplan_meier
 
 __all__ = [
     "ProportionCI",

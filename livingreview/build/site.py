@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from livingreview.problems import Problem
-from livingreview.render import CHART_CLASS
+from livingreview.core.problem import Problem
+from livingreview.present.render import CHART_CLASS
 
 # Attributes through which a page makes the browser fetch something on load.
 _FETCHING = {
@@ -54,7 +54,7 @@ def toc_files(root: Path) -> list[str]:
 
 def expected_charts(source: Path) -> int:
     """Charts a chapter declares in its front matter: ``livingreview: {charts: N}``."""
-    from livingreview.living import page_options
+    from livingreview.review.living import page_options
 
     return int(page_options(source).get("charts", 0))
 

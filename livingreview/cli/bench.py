@@ -50,9 +50,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from livingreview.cli import NOT_PROJECT
-
-ROOT = Path(__file__).resolve().parent.parent
+from livingreview.core.myst import code_cells
+from livingreview.core.paths import NOT_PROJECT, REPO_ROOT
 
 # -- targets (issue 8) -------------------------------------------------------------------------
 COLD_VS_FLOOR = 2.0  # cold build <= 2 x the floor
@@ -126,51 +125,10 @@ def executed_pages(log: str, root: Path | None = None) -> list[str]:
 
 # -- the floor: every chapter's code once, in one process --------------------------------------
 
-_FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})\{code-cell\}")
-_OPTION = re.compile(r"^:(?P<key>[\w-]+):\s*(?P<value>.*)$")
-
-
-def code_cells(markdown: str) -> list[str]:
-    """The code of every ``{code-cell}`` of a MyST page, in order, without its options (``:key:``
-    lines or a ``---`` YAML block); cells tagged ``skip-execution`` are left out, as myst-nb does."""
-    cells: list[str] = []
-    lines = markdown.splitlines()
-    i = 0
-    while i < len(lines):
-        m = _FENCE_OPEN.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        fence = m.group("fence")
-        body: list[str] = []
-        i += 1
-        while i < len(lines) and not (
-            lines[i].startswith(fence[0] * len(fence)) and lines[i].strip(fence[0]) == ""
-        ):
-            body.append(lines[i])
-            i += 1
-        i += 1
-        options: dict[str, str] = {}
-        if body and body[0].strip() == "---":
-            end = next((k for k in range(1, len(body)) if body[k].strip() == "---"), None)
-            if end is not None:
-                import yaml
-
-                options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(body[1:end])) or {}).items()}
-                body = body[end + 1 :]
-        while body and _OPTION.match(body[0]):
-            o = _OPTION.match(body[0])
-            options[o.group("key")] = o.group("value")
-            body = body[1:]
-        if "skip-execution" in options.get("tags", ""):
-            continue
-        cells.append("\n".join(body))
-    return cells
-
 
 def toc_sources(root: Path) -> list[Path]:
     """The toc's pages as files, in reading order."""
-    from livingreview.site import toc_files
+    from livingreview.build.site import toc_files
 
     out = []
     for doc in toc_files(root):
@@ -367,7 +325,7 @@ def page_weight(site: Path, page: str) -> dict[str, Any]:
 
 
 def site_weights(root: Path, site: Path) -> list[dict[str, Any]]:
-    from livingreview.site import toc_files
+    from livingreview.build.site import toc_files
 
     return [page_weight(site, f"{doc}.html") for doc in toc_files(root) if (site / f"{doc}.html").exists()]
 
@@ -504,7 +462,7 @@ def chart_times(site: Path, pages: list[str], loads: int = 3) -> dict[str, dict[
 
 
 def _fk_targets(schema: dict[str, Any]) -> list[tuple[list[str], str, list[str]]]:
-    from livingreview.data import foreign_keys
+    from livingreview.dataset.load import foreign_keys
 
     return [(fk["fields"], fk["resource"], fk["ref_fields"]) for fk in foreign_keys(schema)]
 
@@ -534,7 +492,7 @@ def scale_dataset(
     they are, so every figure a chapter selects by id is still there. Rows matched by ``keep``
     (table, column, value; default :data:`SCALE_KEEP`) are not replicated. Returns rows per
     table."""
-    from livingreview.data import (
+    from livingreview.dataset.load import (
         csv_options,
         primary_key,
         read_package,
@@ -708,7 +666,7 @@ def floor(book: Path, plan_file: Path) -> tuple[Run, dict[str, float]]:
     plan = floor_plan(book)
     plan_file.write_text(json.dumps(plan), encoding="utf-8")
     run = _timed(
-        [sys.executable, "-m", "livingreview.bench", "floor", str(plan_file)], book, cwd=book / "chapters"
+        [sys.executable, "-m", "livingreview.cli.bench", "floor", str(plan_file)], book, cwd=book / "chapters"
     )
     per_page = {}
     if run.returncode == 0:
@@ -1070,7 +1028,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--root", type=Path, default=ROOT, help="the project to measure (default: this repo)")
+    parser.add_argument(
+        "--root", type=Path, default=REPO_ROOT, help="the project to measure (default: this repo)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="report folder (default: <root>/_build/bench)")
     parser.add_argument("--loads", type=int, default=3, help="page loads per chart page (median)")
     parser.add_argument("--runs", type=int, default=3, help="cold builds and floors (median)")

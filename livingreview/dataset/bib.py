@@ -18,7 +18,7 @@ import bibtexparser
 from bibtexparser import Library, model
 from bibtexparser.entrypoint import default_parse_stack
 
-from .data import Problem
+from livingreview.core.problem import Problem
 
 # Required fields per entry type; each item is a tuple of alternatives (any one suffices).
 # Based on the classic BibTeX/biblatex requirements. A @misc (e.g. a preprint whose page gives
@@ -72,6 +72,11 @@ class Bibliography:
     #: these keys are not "unknown", the entry is broken.
     broken: dict[str, int] = field(default_factory=dict, repr=False)
 
+    @property
+    def shown(self) -> str:
+        """The file's name as messages show it."""
+        return self.path.name
+
     def __contains__(self, key: object) -> bool:
         return key in self.entries
 
@@ -81,6 +86,16 @@ class Bibliography:
     def suggest(self, key: str) -> str | None:
         """The closest existing key (case-insensitive match first, then difflib)."""
         return suggest(key, self.keys)
+
+
+def unknown_citekey(key: str, bibliography: Bibliography) -> str:
+    """The one message for a citekey the bibliography lacks (data rows, chapters, screening log)."""
+    s = suggest(str(key), [str(c) for c in bibliography.keys])
+    shown = bibliography.shown
+    hint = f"; did you mean `{s}`?" if s and s != key else ""
+    return f"unknown citekey {key!r} (not in {shown})" + (
+        hint or f"; add an entry with this key to {shown}, or correct the key"
+    )
 
 
 def suggest(word: str, choices, cutoff: float = 0.6) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .proportions import validate_level
+from livingreview.stats.proportions import validate_level
 
 __all__ = ["KaplanMeier", "kaplan_meier", "CONF_TYPES"]
 

@@ -1,4 +1,4 @@
-"""HTML tables for the book, and the number formatting shared with :mod:`livingreview.charts`.
+"""HTML tables for the book, and the number formatting shared with :mod:`livingreview.present.charts`.
 
 Every table is rendered as escaped HTML: each cell, header, caption and class name passes
 through :func:`html.escape`, so text from data files can never inject markup. Builders return

@@ -1,9 +1,9 @@
 """Load the review's Frictionless Data Package as typed pandas DataFrames.
 
-    from livingreview.data import load
+    from livingreview.dataset.load import load
     ds = load()                 # fast: reads the CSVs and applies the Table Schema, no validation
     ds.studies, ds["outcomes"]  # one DataFrame per resource
-    load(validate=True)         # runs the data checks first; raises DataError listing every problem
+    livingreview.checks.validate.load_checked()  # the data checks first; DataError lists every problem
 
 Type mapping (Table Schema -> pandas): integer/year -> ``Int64``, number -> ``Float64``,
 boolean -> ``boolean``, date/datetime -> ``datetime64``, string (and anything else) -> ``string``;
@@ -12,7 +12,7 @@ enum values in the schema's order. Missing values (the schema's ``missingValues`
 become ``<NA>``/``NaT``. The primary key stays an ordinary column (the index is a RangeIndex).
 
 This module deliberately does not import frictionless (slow); full validation lives in
-``livingreview.validate``.
+``livingreview.checks.validate``.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .csvfiles import PACKAGE_FILE, csv_options, is_blank, is_csv  # noqa: F401 (also this module's API)
-from .problems import Problem  # noqa: F401 (also this module's API)
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from livingreview.core.paths import default_root
+from livingreview.core.problem import Problem  # noqa: F401 (also this module's API)
+from livingreview.dataset.csvfiles import PACKAGE_FILE, csv_options, is_blank, is_csv  # noqa: F401 (also this module's API)
 
 DEFAULT_TRUE = ("true", "True", "TRUE", "1")
 DEFAULT_FALSE = ("false", "False", "FALSE", "0")
@@ -42,7 +41,7 @@ DEFAULT_FALSE = ("false", "False", "FALSE", "0")
 
 
 class DataError(ValueError):
-    """The data could not be loaded (or, with ``validate=True``, did not pass the checks)."""
+    """The data could not be loaded (or, from ``checks.validate.load_checked``, did not pass the checks)."""
 
     def __init__(self, problems: list[Problem] | Problem | str):
         if isinstance(problems, str):
@@ -56,11 +55,6 @@ class DataError(ValueError):
 
 
 # --------------------------------------------------------------------------- descriptor helpers
-
-
-def default_root() -> Path:
-    """The repository root: the parent of the ``livingreview`` package directory."""
-    return REPO_ROOT
 
 
 def rel(path: Path, root: Path) -> str:
@@ -387,26 +381,17 @@ def _write_cache(path: Path, tables: dict[str, pd.DataFrame]) -> None:
         pass  # a cache that cannot be written is only slower
 
 
-def load(
-    root: Path | str | None = None, *, validate: bool = False, cache_dir: Path | str | None = None
-) -> Dataset:
+def load(root: Path | str | None = None, *, cache_dir: Path | str | None = None) -> Dataset:
     """Load every CSV resource of ``<root>/data/datapackage.json`` with its Table Schema applied.
 
-    Without ``validate`` only what is needed to build the frames is checked (a value that cannot
-    be converted to its declared type raises DataError). With ``validate=True`` the data checks
-    of ``livingreview.validate`` (schema, cross-field rules, citekeys) run first and DataError
-    lists every problem found.
+    Only what is needed to build the frames is checked (a value that cannot be converted to its
+    declared type raises DataError); ``livingreview.checks.validate.load_checked`` runs the data
+    checks (schema, cross-field rules, citekeys) first and its DataError lists every problem.
 
     With ``cache_dir``, the frames of a successful load are kept there (a pickle named after a
     digest of the data package, its files, this module and pandas' version), so that the other
     pages of a build read them back instead of parsing every CSV again."""
     root = Path(root) if root is not None else default_root()
-    if validate:
-        from .validate import check_data
-
-        problems = check_data(root)
-        if problems:
-            raise DataError(problems)
     descriptor = read_package(root)
     cache = Path(cache_dir) / f"dataset-{_cache_key(root, descriptor)}.pickle" if cache_dir else None
     if cache is not None and (tables := _read_cache(cache)) is not None:

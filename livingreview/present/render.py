@@ -1,7 +1,7 @@
 """How an Altair chart becomes page output: an inert JSON spec in a marked container.
 
 The Vega JavaScript is served once per page from the site's own static files
-(:mod:`livingreview.sphinx`), so a chart output carries no script that runs and no URL.
+(:mod:`livingreview.build.sphinx`), so a chart output carries no script that runs and no URL.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Check the whole project in one pass and report every problem with file, line and column.
 
-    from livingreview.validate import check_project
+    from livingreview.checks.validate import check_project
     for problem in check_project(root):
         print(problem)          # data/outcomes.csv:7: citekey: unknown citekey 'x' ...
 
@@ -16,9 +16,9 @@ b. Generic cross-field rules, active for any table that has the named columns:
    ``unit`` "percent" values within [0, 100], "proportion" within [0, 1]; ``estimate`` agrees with
    events/total (|100*events/total - estimate| <= 0.5 for percent, 0.005 for proportion).
 c. Every ``citekey`` / ``*_citekey`` value exists in ``references.bib`` (with a suggestion).
-d. ``references.bib`` itself (see ``livingreview.bib.load_bibliography``).
+d. ``references.bib`` itself (see ``livingreview.dataset.bib.load_bibliography``).
 e. Every key cited in ``chapters/**/*.md`` exists in ``references.bib``, and no chapter's prose
-   holds a hand-typed statistic (:mod:`livingreview.prose`).
+   holds a hand-typed statistic (:mod:`livingreview.checks.prose`).
 
 Command line: ``main(argv)`` prints problems to stderr and returns 1 if there are any.
 """
@@ -34,12 +34,17 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from . import bib as _bib
-from .data import (
+from livingreview.checks.prose import find_hand_typed
+from livingreview.core.paths import CHAPTERS_DIR, book_settings
+from livingreview.core.text import plural as _plural
+from livingreview.dataset import bib as _bib
+from livingreview.dataset.load import (
     PACKAGE_FILE,
     CsvTable,
     DataError,
+    Dataset,
     Problem,
     csv_options,
     default_root,
@@ -47,6 +52,7 @@ from .data import (
     foreign_keys,
     is_blank,
     is_csv,
+    load,
     missing_values,
     primary_key,
     read_csv_records,
@@ -55,12 +61,8 @@ from .data import (
     resource_path,
     resource_schema,
 )
-from .prose import find_hand_typed
 
-__all__ = ["Problem", "check_project", "check_data", "main"]
-
-BIB_FILE = "references.bib"
-CHAPTERS_DIR = "chapters"
+__all__ = ["Problem", "check_project", "check_data", "load_checked", "main"]
 
 # Structural problems we detect ourselves from the raw CSV (with exact editor line numbers).
 _SKIP_FRICTIONLESS = [
@@ -140,10 +142,6 @@ class _Run:
 # --------------------------------------------------------------------------- helpers
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _fmt(v) -> str:
     """A number as the user wrote it / would read it."""
     if isinstance(v, float) and v.is_integer():
@@ -158,13 +156,6 @@ def _quoted_list(values) -> str:
 def _did_you_mean(word: str, choices) -> str:
     s = _bib.suggest(str(word), [str(c) for c in choices])
     return f"; did you mean `{s}`?" if s and s != word else ""
-
-
-def _unknown_citekey(key: str, bibliography: _bib.Bibliography) -> str:
-    hint = _did_you_mean(key, bibliography.keys)
-    return f"unknown citekey {key!r} (not in {BIB_FILE})" + (
-        hint or f"; add an entry with this key to {BIB_FILE}, or correct the key"
-    )
 
 
 def _number(v: str | None) -> float | None:
@@ -734,7 +725,7 @@ class _RowCheck:
             raw = self.val(col)
             for key in (k.strip() for k in re.split(r"[;,]", raw or "")):
                 if key and key not in bibliography and key not in bibliography.broken:
-                    self.add(col, _unknown_citekey(key, bibliography))
+                    self.add(col, _bib.unknown_citekey(key, bibliography))
 
     def counts(self) -> tuple[bool, float | None, float | None]:
         events = self.num("events", integer=True)
@@ -808,7 +799,7 @@ def _check_chapters(run: _Run, bibliography: _bib.Bibliography) -> int:
             continue
         for line, key in _bib.cited_keys_in_markdown(text):
             if key not in bibliography and key not in bibliography.broken:
-                run.add(shown, line, "cite", _unknown_citekey(key, bibliography))
+                run.add(shown, line, "cite", _bib.unknown_citekey(key, bibliography))
     return len(files)
 
 
@@ -818,7 +809,8 @@ def _check_chapters(run: _Run, bibliography: _bib.Bibliography) -> int:
 def _run(root: Path | str | None, *, full: bool) -> _Run:
     root = Path(root) if root is not None else default_root()
     run = _Run(root=root)
-    bibliography = _bib.load_bibliography(root / BIB_FILE, BIB_FILE)
+    bib_file = book_settings(root).bib_file
+    bibliography = _bib.load_bibliography(root / bib_file, bib_file)
     run.references = len(bibliography.keys)
     if full:
         run.problems.extend(bibliography.problems)
@@ -842,7 +834,7 @@ def _run(root: Path | str | None, *, full: bool) -> _Run:
     if full:
         _check_chapters(run, bibliography)
         # ---- screening log (livingreview/screening.py): its cross-table rules and PRISMA counts
-        from .screening import check_screening
+        from livingreview.checks.screening import check_screening
 
         run.problems.extend(check_screening(root))
         # ---- end screening log
@@ -859,8 +851,16 @@ def check_project(root: Path | str | None = None) -> list[Problem]:
 
 def check_data(root: Path | str | None = None) -> list[Problem]:
     """Problems in the data only: the data package, its tables and the citekeys they use
-    (not the bibliography's own problems, not the chapters). Used by ``load(validate=True)``."""
+    (not the bibliography's own problems, not the chapters). Used by :func:`load_checked`."""
     return _run(root, full=False).problems
+
+
+def load_checked(root: Path | str | None = None, **kwargs: Any) -> Dataset:
+    """:func:`livingreview.dataset.load.load` after the data checks: DataError lists every problem."""
+    problems = check_data(root)
+    if problems:
+        raise DataError(problems)
+    return load(root, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:

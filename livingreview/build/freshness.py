@@ -23,12 +23,11 @@ from typing import Any
 
 import yaml
 
-from livingreview.living import FRONT_MATTER
+from livingreview.core.myst import FRONT_MATTER, code_of
 
 ENGINE_DIR = Path(__file__).resolve().parent
 ALL = "*"
 
-_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 # How a chapter reaches the dataset: `ds.outcomes`, `ds["outcomes"]`; anything that walks every
 # table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) depends on all of them.
 _NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
@@ -36,10 +35,6 @@ _WHOLE = re.compile(
     r"\bds\s*\.\s*(?:tables|package|items|keys|values)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
 )
 _USES_DATA = re.compile(r"\bbook\.start\s*\(|\bdata\.load\s*\(")
-
-
-def code_of(markdown: str) -> str:
-    return "\n".join(_CODE_CELL.findall(markdown))
 
 
 def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:

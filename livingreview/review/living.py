@@ -12,16 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from livingreview.core.myst import FRONT_MATTER
+
 DOWNLOADS = "downloads"
-# A page's YAML front matter, between the opening and closing "---" lines.
-FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.S)
 
 
 def has_dataset(root: Path) -> bool:
@@ -30,7 +29,7 @@ def has_dataset(root: Path) -> bool:
 
 def latest_release(root: Path) -> Any:
     """The latest row of the update log (``data/releases.csv``), checked by :mod:`changes`."""
-    from livingreview import changes
+    from livingreview.review import changes
 
     return changes.latest_release(root)
 

@@ -25,8 +25,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from .prisma import PrismaCounts
-from .tables import fmt_ci, fmt_estimate, fmt_num, fmt_pct, fmt_sci, is_missing
+from livingreview.present.tables import fmt_ci, fmt_estimate, fmt_num, fmt_pct, fmt_sci, is_missing
+from livingreview.review.prisma import PrismaCounts
 
 __all__ = [
     "CATEGORICAL",

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from livingreview.proportions import ProportionCI, proportion_ci, proportion_cis
-from livingreview.tables import HTMLTable, fmt_num, is_missing, table
+from livingreview.present.tables import HTMLTable, fmt_num, is_missing, table
+from livingreview.stats.proportions import ProportionCI, proportion_ci, proportion_cis
 
 _UNIT_SUFFIX = {
     "percent": "%",
@@ -174,7 +174,7 @@ def flags_table(
     shown: int | None = None,
 ) -> HTMLTable | str:
     """The flagged figures a page uses, each with its note and where it stands in the source.
-    ``shown``: rows the page carries before "Show all" (see :func:`livingreview.tables.table`).
+    ``shown``: rows the page carries before "Show all" (see :func:`livingreview.present.tables.table`).
 
     Returns an empty string when nothing on the page is flagged.
     """

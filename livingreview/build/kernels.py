@@ -10,7 +10,7 @@ How (the same pattern as multiprocessing's ``forkserver``, which cannot be used 
 jupyter_client starts a kernel as a command):
 
 - When a build has pages to read that carry code, :func:`start` (Sphinx's main process, before
-  parallel readers fork) launches the template (``python -m livingreview.kernels serve``), which
+  parallel readers fork) launches the template (``python -m livingreview.build.kernels serve``), which
   listens on a UNIX socket in a private folder, then imports :data:`PRELOAD` and waits.
 - The same folder holds a kernelspec named ``python3`` whose command is this module's launcher,
   and goes first on ``JUPYTER_PATH`` for this build's processes only, so the pages' usual
@@ -75,15 +75,15 @@ PRELOAD = (
     "statsmodels.stats.proportion",
     "myst_nb.ext.glue",
     "livingreview.book",
-    "livingreview.bib",
-    "livingreview.changes",
-    "livingreview.charts",
-    "livingreview.data",
-    "livingreview.evidence",
-    "livingreview.render",
-    "livingreview.screening",
+    "livingreview.dataset.bib",
+    "livingreview.review.changes",
+    "livingreview.present.charts",
+    "livingreview.dataset.load",
+    "livingreview.present.evidence",
+    "livingreview.present.render",
+    "livingreview.checks.screening",
     "livingreview.stats",
-    "livingreview.tables",
+    "livingreview.present.tables",
 )
 # Build kernels keep no IPython history (an SQLite file that concurrent kernels would share).
 KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
@@ -107,7 +107,7 @@ def serve(path: str, parent: int, root: str = "") -> int:
         try:
             importlib.import_module(name)
         except Exception as exc:  # a kernel that needs it will fail on its own, with its traceback
-            print(f"livingreview.kernels: could not preload {name}: {exc}", file=sys.stderr)
+            print(f"livingreview.build.kernels: could not preload {name}: {exc}", file=sys.stderr)
     if root:
         _warm_dataset(Path(root))
     # Objects that exist now are never collected in the children: the collector does not write to
@@ -133,12 +133,14 @@ def serve(path: str, parent: int, root: str = "") -> int:
 def _warm_dataset(root: Path) -> None:
     """What ``book.start()`` does first on every page: the pages read the parsed tables back."""
     try:
-        from livingreview import book, data
+        from livingreview import book  # noqa: F401 (imported once here, for every page)
+        from livingreview.core.paths import build_cache, find_root
+        from livingreview.dataset import load as data
 
-        if book.book_root(root) == root.resolve():
-            data.load(root, cache_dir=book.build_cache(root))
+        if find_root(root) == root.resolve():
+            data.load(root, cache_dir=build_cache(root))
     except Exception as exc:  # a page that loads the data reports the problem, with its cell
-        print(f"livingreview.kernels: the dataset was not preloaded: {exc}", file=sys.stderr)
+        print(f"livingreview.build.kernels: the dataset was not preloaded: {exc}", file=sys.stderr)
 
 
 def _child(conn: socket.socket) -> None:
@@ -227,7 +229,7 @@ def launch(argv: list[str]) -> int:
             raise ConnectionError("the template did not start a kernel")
         pid = int(first[1])
     except (OSError, ValueError, IndexError) as exc:
-        print(f"livingreview.kernels: no warm kernel ({exc}); starting a cold one", file=sys.stderr)
+        print(f"livingreview.build.kernels: no warm kernel ({exc}); starting a cold one", file=sys.stderr)
         os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
 
     def forward(signum: int, frame: Any) -> None:
@@ -261,7 +263,7 @@ def start(root: Path | None = None) -> None:
     spec_dir = folder / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
     spec = {
-        "argv": [sys.executable, "-m", "livingreview.kernels", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "livingreview.build.kernels", "-f", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)",
         "language": "python",
         "interrupt_mode": "signal",
@@ -272,7 +274,15 @@ def start(root: Path | None = None) -> None:
     # breakpoints; build kernels are not debugged.
     server_env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "livingreview.kernels", "serve", str(path), str(os.getpid()), str(root or "")],
+        [
+            sys.executable,
+            "-m",
+            "livingreview.build.kernels",
+            "serve",
+            str(path),
+            str(os.getpid()),
+            str(root or ""),
+        ],
         cwd=folder,
         env=server_env,
         stdin=subprocess.DEVNULL,
@@ -311,7 +321,7 @@ def stop() -> None:
 
 
 def _has_code(path: Path) -> bool:
-    from livingreview.freshness import code_of
+    from livingreview.core.myst import code_of
 
     try:
         text = path.read_text(encoding="utf-8")

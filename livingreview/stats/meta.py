@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special, stats
 
-from .proportions import proportion_ci, validate_level
+from livingreview.stats.proportions import proportion_ci, validate_level
 
 __all__ = [
     "MetaResult",

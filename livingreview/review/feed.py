@@ -1,6 +1,6 @@
 """An Atom 1.0 feed (RFC 4287) of the review's releases, written next to the built site.
 
-    from livingreview import feed
+    from livingreview.review import feed
     feed.write_feed(root, outdir, base_url)   # -> outdir / "feed.xml"
 
 One entry per row of ``data/releases.csv``, newest first. Ids are ``urn:uuid:`` UUIDs derived
@@ -30,8 +30,8 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 
-from .changes import Release, read_releases
-from .csvfiles import PACKAGE_FILE
+from livingreview.dataset.csvfiles import PACKAGE_FILE
+from livingreview.review.changes import Release, read_releases
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_FILE = "feed.xml"
@@ -192,8 +192,8 @@ def on_page_context(
 
 
 def setup(app: Any) -> dict[str, Any]:
-    """Usable as a Sphinx extension (``livingreview.feed``) or called from another's setup."""
+    """Usable as a Sphinx extension (``livingreview.review.feed``) or called from another's setup."""
     app.connect("build-finished", on_build_finished)
-    # Early, like livingreview.sphinx: a theme handler returning a template stops later handlers.
+    # Early, like livingreview.build.sphinx: a theme handler returning a template stops later handlers.
     app.connect("html-page-context", on_page_context, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
