@@ -46,7 +46,7 @@ def cmd_check(root: Path) -> int:
 # engine's code, the installed packages (their names and versions) and Python's version. Its
 # outputs: every file of the built site, by size and modification time.
 
-BUILD_STAMP = "last-build.json"  # in the build cache (livingreview.book.build_cache)
+BUILD_STAMP = "last-build.json"  # in the build cache (livingreview.core.paths.build_cache)
 
 
 def _tree(folder: Path) -> list[Path]:
