@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 
 from livingreview.core.myst import FRONT_MATTER, code_of
+from livingreview.core.paths import ENGINE_DIR, PACKAGE_FILE
 
-ENGINE_DIR = Path(__file__).resolve().parent
 ALL = "*"
 
 # How a chapter reaches the dataset: `ds.outcomes`, `ds["outcomes"]`; anything that walks every
@@ -57,21 +57,44 @@ def _digest(paths: Iterable[Path]) -> str:
     return h.hexdigest()
 
 
+# What pages cannot import: the book build and the command-line tools (benchmark included). The
+# layers contract (pyproject.toml) keeps every other part of the engine from importing them, and
+# tests/test_architecture.py keeps chapters from doing so; so editing them changes no page's output
+# and executes no page.
+NOT_FOR_PAGES = ("build", "cli")
+
+
+def page_engine_files() -> list[Path]:
+    """The engine's files a page's outputs can depend on: code and package data, outside
+    :data:`NOT_FOR_PAGES`."""
+    return sorted(
+        p
+        for p in ENGINE_DIR.rglob("*")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.relative_to(ENGINE_DIR).parts[0] not in NOT_FOR_PAGES
+    )
+
+
 @lru_cache(maxsize=8)
 def _engine_digest(mtimes: tuple[tuple[str, float], ...]) -> str:
-    return _digest(ENGINE_DIR / name for name, _ in mtimes)
+    h = hashlib.sha256()
+    for name, _ in mtimes:
+        h.update(f"\0{name}\0".encode())
+        h.update((ENGINE_DIR / name).read_bytes())
+    return h.hexdigest()
 
 
 def engine_digest() -> str:
-    files = sorted(ENGINE_DIR.glob("*.py"))
-    return _engine_digest(tuple((p.name, p.stat().st_mtime) for p in files))
+    files = page_engine_files()
+    return _engine_digest(tuple((p.relative_to(ENGINE_DIR).as_posix(), p.stat().st_mtime) for p in files))
 
 
 def resources(root: Path) -> dict[str, Path]:
     """Table name -> CSV path, from the data package."""
     import json
 
-    package = root / "data" / "datapackage.json"
+    package = root / PACKAGE_FILE
     if not package.exists():
         return {}
     descriptor = json.loads(package.read_text(encoding="utf-8"))
@@ -84,7 +107,7 @@ def fingerprint(markdown: str, root: Path) -> str | None:
     used = tables_used(markdown, tables)
     if not used and not _USES_DATA.search(code_of(markdown)):
         return None
-    parts = [tables[name] for name in sorted(used)] + [root / "data" / "datapackage.json"]
+    parts = [tables[name] for name in sorted(used)] + [root / PACKAGE_FILE]
     return hashlib.sha256(f"{_digest(parts)}|{engine_digest()}".encode()).hexdigest()[:20]
 
 
