@@ -31,7 +31,9 @@ def lint(folder: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def engine_copy(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "livingreview", tmp_path / "livingreview", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "livingreview", tmp_path / "livingreview", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     return tmp_path
 

@@ -411,9 +411,9 @@ def test_rows_no_page_points_to_are_removed_from_the_site(rows_store: Path, tmp_
 
 def test_pages_without_charts_do_not_import_altair() -> None:
     code = (
-        "import sys\nfrom livingreview import book, render\nrender.enable()\n"
+        "import sys\nfrom livingreview import book\nfrom livingreview.present import render\nrender.enable()\n"
         "assert 'altair' not in sys.modules\n"
-        "from livingreview import charts\nimport altair as alt\n"
+        "from livingreview.present import charts\nimport altair as alt\n"
         "assert alt.renderers.active == render.RENDERER_NAME, alt.renderers.active\n"
     )
     proc = __import__("subprocess").run(
@@ -438,18 +438,6 @@ def test_chart_html_carries_the_description_once_in_its_spec() -> None:
     payload = json.loads(re.search(r'class="lr-vega-spec">(.*?)</script>', html, re.S).group(1))
     assert payload["description"] == "D" and payload["usermeta"] == {"other": 1}
     assert spec["usermeta"] == {"description": "D", "other": 1}  # the caller's spec is not changed
-
-
-def test_bibtex_backend_is_the_entry_point_class() -> None:
-    from importlib.metadata import entry_points
-
-    import pybtex.plugin
-
-    from livingreview.build.sphinx import _pin_bibtex_backend
-
-    _pin_bibtex_backend()
-    (ep,) = entry_points(group="pybtex.backends", name="plaintext")
-    assert pybtex.plugin.find_plugin("pybtex.backends", "plaintext") is ep.load()
 
 
 def test_build_skips_itself_only_when_inputs_and_outputs_are_unchanged(tmp_path: Path) -> None:
@@ -490,19 +478,20 @@ def test_build_skips_itself_only_when_inputs_and_outputs_are_unchanged(tmp_path:
 
 
 def test_a_failed_check_stops_the_build_before_the_next_page(tmp_path: Path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
     from sphinx.errors import SphinxError
 
-    from livingreview import cli
     from livingreview.build.sphinx import _stop_if_check_failed
 
     marker = tmp_path / "check-failed-1"
-    monkeypatch.setenv(cli.CHECK_FAILED_ENV, str(marker))
-    _stop_if_check_failed(None, "chapters/a", ["# A"])  # check still running, or passed
+    app = SimpleNamespace(config=SimpleNamespace(livingreview_check_failed=str(marker)))
+    _stop_if_check_failed(app, "chapters/a", ["# A"])  # check still running, or passed
     marker.touch()
     with pytest.raises(SphinxError, match="data check failed"):
-        _stop_if_check_failed(None, "chapters/a", ["# A"])
-    monkeypatch.delenv(cli.CHECK_FAILED_ENV)
-    _stop_if_check_failed(None, "chapters/a", ["# A"])  # a build not started by the CLI
+        _stop_if_check_failed(app, "chapters/a", ["# A"])
+    app.config.livingreview_check_failed = ""
+    _stop_if_check_failed(app, "chapters/a", ["# A"])  # a build not started by the CLI
 
 
 def test_dataset_cache_gives_the_same_frames_and_follows_the_data(tmp_path: Path) -> None:

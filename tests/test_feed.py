@@ -36,7 +36,11 @@ def fake_root(tmp_path: Path, rows: str) -> Path:
         encoding="utf-8",
     )
     (root / "data" / "releases.csv").write_text(HEADER + rows, encoding="utf-8")
-    (root / "_config.yml").write_text('title: "A fake review <test>"\nauthor: Fake team\n', encoding="utf-8")
+    (root / "_config.yml").write_text(
+        'title: "A fake review <test>"\nauthor: Fake team\n'
+        "sphinx:\n  config:\n    livingreview_whats_new: chapters/whats-new\n",
+        encoding="utf-8",
+    )
     return root
 
 

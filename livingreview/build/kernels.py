@@ -22,7 +22,7 @@ jupyter_client starts a kernel as a command):
   exits with its status; a kernel whose launcher has gone (killed) exits at once.
 - Without the template (not started, failed, gone), the launcher turns itself into a plain
   ``ipykernel_launcher``: slower, never wrong. On Linux only (fork without exec is unsafe on
-  macOS); ``LIVINGREVIEW_COLD_KERNELS=1`` turns it off.
+  macOS); ``livingreview_warm_kernels: false`` (``_config.yml``, ``sphinx: config:``) turns it off.
 
 Isolation: a kernel is a process of its own, so no page sees another's variables; the children
 share only what the template imported, in the state importing left it (no page code runs in the
@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 ENV_SOCKET = "LIVINGREVIEW_KERNEL_SERVER"
-COLD_ENV = "LIVINGREVIEW_COLD_KERNELS"  # set (to anything) for plain ipykernel kernels
 KERNEL_NAME = "python3"  # what every chapter's front matter names
 # What a page's kernel would otherwise import itself: ipykernel and what it loads when a kernel
 # starts (the debugger, psutil), what chapters import, and what the engine imports lazily
@@ -251,12 +250,12 @@ def launch(argv: list[str]) -> int:
 _started: dict[str, Any] = {}
 
 
-def start(root: Path | None = None) -> None:
+def start(root: Path | None = None, warm: bool = True) -> None:
     """Start the template (for the book at ``root``) and make ``python3`` mean the warm kernel,
     for this process and the processes it starts from now on (Sphinx's readers, their kernels)."""
     # Linux only: fork without exec is unsafe on macOS once system frameworks are loaded (numpy
     # may use Accelerate), and Windows has no fork. Elsewhere kernels start cold, as usual.
-    if _started or not sys.platform.startswith("linux") or os.environ.get(COLD_ENV):
+    if _started or not warm or not sys.platform.startswith("linux"):
         return
     folder = Path(tempfile.mkdtemp(prefix="livingreview-kernels-"))
     path = folder / "template.sock"
@@ -339,7 +338,7 @@ def on_before_read(app: Any, env: Any, docnames: list[str]) -> None:
     if mode == "off":
         return
     if any(_has_code(Path(env.doc2path(d))) for d in docnames):
-        start(Path(app.srcdir))
+        start(Path(app.srcdir), warm=app.config.livingreview_warm_kernels)
 
 
 def on_finished(app: Any, exception: Exception | None) -> None:

@@ -25,6 +25,7 @@ from sphinx.util import logging as sphinx_logging
 from livingreview import __version__
 from livingreview.core.paths import CACHE_DIR, ROWS_DIR
 from livingreview.present.render import CHART_CLASS
+from livingreview.present.tables import ROWS_ATTR, SORTABLE_CLASS
 from livingreview.review import living
 
 logger = sphinx_logging.getLogger(__name__)
@@ -33,170 +34,22 @@ STATIC_DIR = "livingreview"
 BUNDLE_NAME = "vega-bundle.js"
 CSS_NAME = "livingreview.css"
 TABLES_JS = "tables.js"
-SORTABLE_CLASS = "lr-sortable"
+LOADER_JS = "loader.js"
 
-# Sorting and filtering for evidence tables, and the rest of a long table on demand: our own few
-# lines, no external library.
-_TABLES_JS = """
-(function () {
-  function cellValue(row, i) {
-    var text = (row.cells[i] ? row.cells[i].textContent : "").trim();
-    var num = parseFloat(text.replace(/[^0-9.\\-]/g, ""));
-    return /^[<>~]?\\s*-?[0-9.]+/.test(text) && !isNaN(num) ? num : text.toLowerCase();
-  }
-  // A long table's page carries its first rows; the others are in a script of their own, added
-  // (once) when the reader asks for them, filters or sorts. A script, not a fetch: it also works
-  // from a copy of the site opened as files.
-  function loadRows(table, done) {
-    if (!table.dataset.lrRows) { done(); return; }
-    if (table.lrWaiting) { table.lrWaiting.push(done); return; }
-    table.lrWaiting = [done];
-    var key = table.dataset.lrKey;
-    var note = document.querySelector('p.lr-more[data-lr-for="' + key + '"]');
-    if (note) note.textContent = "Loading the other rows\\u2026";
-    var script = document.createElement("script");
-    script.src = table.dataset.lrRows;
-    script.onload = function () {
-      var html = (window.lrRows || {})[key];
-      if (html) table.tBodies[0].insertAdjacentHTML("beforeend", html);
-      delete table.dataset.lrRows;
-      if (note) note.remove();
-      var waiting = table.lrWaiting;
-      table.lrWaiting = null;
-      waiting.forEach(function (f) { f(); });
-    };
-    script.onerror = function () {
-      table.lrWaiting = null;
-      if (note) note.textContent = "The other rows could not be loaded; they are in the downloadable data.";
-    };
-    document.head.appendChild(script);
-  }
-  function setupMore(table) {
-    var note = document.querySelector('p.lr-more[data-lr-for="' + table.dataset.lrKey + '"]');
-    var button = note && note.querySelector("button.lr-show-all");
-    if (!button) return;
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      loadRows(table, function () { if (table.lrRefresh) table.lrRefresh(); });
-    });
-  }
-  function setup(table) {
-    var body = table.tBodies[0];
-    if (!body) return;
-    var filter = document.createElement("input");
-    filter.type = "search";
-    filter.className = "lr-filter";
-    filter.placeholder = "Filter rows";
-    filter.setAttribute("aria-label", "Filter the rows of this table");
-    var count = document.createElement("span");
-    count.className = "lr-meta lr-count";
-    count.setAttribute("aria-live", "polite");
-    function update() {
-      var q = filter.value.trim().toLowerCase(), shown = 0, rows = body.rows;
-      Array.prototype.forEach.call(rows, function (r) {
-        var hit = !q || r.textContent.toLowerCase().indexOf(q) !== -1;
-        r.hidden = !hit;
-        if (hit) shown++;
-      });
-      var total = table.dataset.lrRows ? Number(table.dataset.lrTotal) : rows.length;
-      count.textContent = " " + shown + " of " + total + " rows";
-    }
-    table.lrRefresh = update;
-    filter.addEventListener("input", function () { loadRows(table, update); });
-    table.parentNode.insertBefore(filter, table);
-    table.parentNode.insertBefore(count, table);
-    update();
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "lr-sort";
-      button.textContent = th.textContent;
-      th.textContent = "";
-      th.appendChild(button);
-      th.setAttribute("aria-sort", "none");
-      button.addEventListener("click", function () { loadRows(table, function () {
-        var asc = th.getAttribute("aria-sort") !== "ascending";
-        Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) {
-          c.setAttribute("aria-sort", "none");
-        });
-        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-        var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(function (a, b) {
-          var x = cellValue(a, i), y = cellValue(b, i);
-          if (typeof x !== typeof y) { x = String(x); y = String(y); }
-          return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
-        });
-        rows.forEach(function (r) { body.appendChild(r); });
-        update();
-      }); });
-    });
-  }
-  function setupAll() {
-    document.querySelectorAll("table.%(cls)s").forEach(setup);
-    document.querySelectorAll("table[data-lr-rows]").forEach(setupMore);
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupAll);
-  else setupAll();
-})();
-""" % {"cls": SORTABLE_CLASS}
+ASSETS = Path(__file__).resolve().parent / "assets"  # package files, copied into the site
+# Our own few lines, no external library: sorting, filtering and the rest of a long table on demand
+# (tables.js); what embeds every chart spec of a page, run inside the Vega bundle (loader.js); and
+# the styles (livingreview.css). Class names there are the engine's: CHART_CLASS, SORTABLE_CLASS.
+
+
+def asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
 
 # A long table carries its first rows in its page; the others are in a script of their own that
 # the page's code wrote into the build's cache (see livingreview.present.tables.keep_rows_in), named by
 # its content. Here the pages' scripts are copied into the site, under _static/livingreview/rows/.
 _ROWS_FILE = re.compile(r'data-lr-rows-file="(?P<name>[0-9a-f]{16}\.js)"')
-
-
-# Runs inside the bundle, where vegaEmbed is in scope. Embeds every chart spec on the page;
-# a failure is shown in place of the chart and logged, never hidden.
-_LOADER_SNIPPET = """
-function lrEmbedAll() {
-  document.querySelectorAll("div.%(cls)s").forEach(function (el) {
-    if (el.dataset.lrEmbedded) return;
-    el.dataset.lrEmbedded = "1";
-    var node = el.querySelector("script.%(cls)s-spec");
-    var target = el.querySelector("div.%(cls)s-target");
-    var spec = JSON.parse(node.textContent);
-    vegaEmbed(target, spec, {
-      renderer: "svg",
-      actions: {export: true, source: false, compiled: false, editor: false}
-    }).then(function () { el.dataset.lrRendered = "1"; })
-      .catch(function (err) {
-        el.dataset.lrError = String(err);
-        target.textContent = "This chart could not be drawn: " + err;
-        console.error("livingreview chart", err);
-      });
-  });
-}
-// The bundle comes after the page's charts: draw them now, and any parsed later on
-// DOMContentLoaded.
-lrEmbedAll();
-if (document.readyState === "loading") {
-  document.addEventListener("DOMContentLoaded", lrEmbedAll);
-}
-""" % {"cls": CHART_CLASS}
-
-_CSS = """
-div.%(cls)s { margin: 1em 0; overflow-x: auto; }
-div.%(cls)s .vega-embed { max-width: 100%%; }
-/* A chart wider than the column shrinks to fit it (Vega's SVG keeps its viewBox). */
-div.%(cls)s .vega-embed svg { max-width: 100%%; height: auto; }
-div.lr-table-wrap { overflow-x: auto; max-width: 100%%; }
-table.lr-table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; width: 100%%; }
-table.lr-table td, table.lr-table th { overflow-wrap: break-word; }
-table.lr-table td:last-child { overflow-wrap: anywhere; }
-table.lr-table caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: .4em; }
-table.lr-table th, table.lr-table td {
-  border-bottom: 1px solid #ccc; padding: .3em .6em; vertical-align: top; text-align: left;
-}
-.lr-flag { color: #8a4b00; }
-.lr-meta { font-size: 0.85em; color: #555; }
-p.lr-banner { border-left: 3px solid #0072b2; padding: .2em .6em; background: #f4f8fb; }
-input.lr-filter { margin: .5em 0; padding: .2em .4em; min-width: 16em; }
-button.lr-sort { all: unset; cursor: pointer; font-weight: 600; }
-button.lr-sort:focus-visible { outline: 2px solid #0072b2; }
-th[aria-sort="ascending"] button.lr-sort::after { content: " \\25B2"; }
-th[aria-sort="descending"] button.lr-sort::after { content: " \\25BC"; }
-""" % {"cls": CHART_CLASS}
 
 
 def _bundle_path(cache_dir: Path) -> Path:
@@ -208,7 +61,7 @@ def _bundle_path(cache_dir: Path) -> Path:
 
     key = hashlib.sha256(
         f"{vl_convert.get_vega_version()}|{vl_convert.get_vega_embed_version()}|"
-        f"altair {version('altair')}|{_LOADER_SNIPPET}".encode()
+        f"altair {version('altair')}|{asset(LOADER_JS)}".encode()
     ).hexdigest()[:16]
     return cache_dir / f"vega-bundle-{key}.js"
 
@@ -225,7 +78,7 @@ def _generate_bundle(target: Path) -> None:
     from livingreview.present.render import vega_lite_version
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = vl_convert.javascript_bundle(_LOADER_SNIPPET, vl_version=vega_lite_version())
+    text = vl_convert.javascript_bundle(asset(LOADER_JS), vl_version=vega_lite_version())
     # The bundle declares top-level names (e.g. `_`) that clash with other classic scripts
     # on the page; a module script would have its own scope but is refused on file:// pages.
     text = "(function () {\n" + text + "\n})();\n"
@@ -295,8 +148,8 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(app.outdir).parent / CACHE_DIR
     (out / BUNDLE_NAME).write_text(_bundle_text(cache_dir), encoding="utf-8")
-    (out / CSS_NAME).write_text(_CSS, encoding="utf-8")
-    (out / TABLES_JS).write_text(_TABLES_JS, encoding="utf-8")
+    for name in (CSS_NAME, TABLES_JS):
+        shutil.copyfile(ASSETS / name, out / name)
     root = Path(app.srcdir)
     if living.has_dataset(root):
         living.write_downloads(root, Path(app.outdir))
@@ -344,18 +197,58 @@ def publish_rows(body: str, kept: Path, rows_dir: Path, rows_url: str) -> tuple[
     return _ROWS_FILE.sub(publish, body), missing
 
 
+# What a page's outputs need, found once when the page is read (its doctree: the raw HTML outputs
+# the engine made, recognised by the engine's own class names), kept in the environment (merged
+# from parallel readers) and used when the page is written.
+CHARTS, TABLES = "charts", "tables"
+
+
+def _needs(doctree: Any) -> set[str]:
+    from docutils import nodes
+
+    needs: set[str] = set()
+    for node in doctree.findall(nodes.raw):
+        if "html" not in node.get("format", "").split():
+            continue
+        text = node.astext()
+        if f'class="{CHART_CLASS}"' in text:
+            needs.add(CHARTS)
+        if SORTABLE_CLASS in text or ROWS_ATTR in text:
+            needs.add(TABLES)
+    return needs
+
+
+def _assets_store(env: Any) -> dict[str, set[str]]:
+    if not hasattr(env, "livingreview_assets"):
+        env.livingreview_assets = {}
+    return env.livingreview_assets
+
+
+def _on_doctree_read(app: Sphinx, doctree: Any) -> None:
+    _assets_store(app.env)[app.env.docname] = _needs(doctree)
+
+
+def _on_purge_doc(app: Sphinx, env: Any, docname: str) -> None:
+    _assets_store(env).pop(docname, None)
+
+
+def _on_merge_info(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    _assets_store(env).update({d: v for d, v in _assets_store(other).items() if d in docnames})
+
+
 def _page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    body = context.get("body", "")
-    html_page = app.builder.format == "html" and callable(context.get("pathto"))
-    if "data-lr-rows-file=" in body and html_page:
+    if app.builder.format != "html" or not callable(context.get("pathto")) or "body" not in context:
+        return
+    needs = _assets_store(app.env).get(pagename, set())
+    body = context["body"]
+    if TABLES in needs:
         rows_url = context["pathto"](f"_static/{STATIC_DIR}/{ROWS_DIR}", 1)
         kept = Path(app.outdir).parent / CACHE_DIR / ROWS_DIR
         body, missing = publish_rows(
             body, kept, Path(app.outdir) / "_static" / STATIC_DIR / ROWS_DIR, rows_url
         )
-        context["body"] = body
         for name in missing:
             logger.warning(
                 "%s: the rest of a long table (%s) is not in the build's cache %s; "
@@ -364,113 +257,41 @@ def _page_context(
                 name,
                 kept,
             )
+        app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600, loading_method="defer")
     # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once: fetched from the
     # start (preload), run right after the page's content, so that it draws the charts as soon as
     # they are parsed, not after the theme's deferred scripts (1.5 MB of icons) and
     # DOMContentLoaded.
-    if f'class="{CHART_CLASS}"' in body and html_page:
+    if CHARTS in needs:
         src = context["pathto"](f"_static/{STATIC_DIR}/{BUNDLE_NAME}", 1)
         context["metatags"] = (
             context.get("metatags", "") + f'\n<link rel="preload" href="{src}" as="script" />'
         )
         body += f'\n<script src="{src}"></script>\n'
-        context["body"] = body
-    if SORTABLE_CLASS in body or 'data-lr-rows="' in body:
-        app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600, loading_method="defer")
     root = Path(app.srcdir)
     # A book with a dataset is a living review: every page says its version and dates.
-    if "body" in context and app.builder.format == "html" and living.has_dataset(root):
+    if living.has_dataset(root):
         source = Path(app.env.doc2path(pagename)) if pagename in app.env.all_docs else None
-        whats_new = "chapters/whats-new"
-        href = app.builder.get_relative_uri(pagename, whats_new) if whats_new in app.env.all_docs else None
+        whats_new = app.config.livingreview_whats_new
+        href = (
+            app.builder.get_relative_uri(pagename, whats_new)
+            if whats_new and whats_new in app.env.all_docs
+            else None
+        )
         assessed = living.assessed_on(source) if source else None
-        context["body"] = living.banner_html(living.latest_release(root), assessed, href) + body
-
-
-# Extensions loaded whatever _config.yml says (sphinx-external-toc sets up
-# sphinx-multitoc-numbering) that keep no state of their own in the build environment
-# (sphinx-multitoc-numbering replaces one method of the toctree collector, which runs in the main
-# process) but do not declare it. Undeclared, Sphinx reads serially and warns, and the strict
-# build turns the warning into a failure.
-_PARALLEL_SAFE_UNDECLARED = ("sphinx_multitoc_numbering",)
-
-
-def _declare_parallel_safe(app: Sphinx) -> None:
-    for name in _PARALLEL_SAFE_UNDECLARED:
-        ext = app.extensions.get(name)
-        if ext is not None and ext.parallel_read_safe is None:
-            ext.parallel_read_safe = True
-
-
-def _create_execution_cache(app: Sphinx) -> None:
-    """With parallel reading, each reader process opens myst-nb's execution cache (a SQLite
-    database) and the first to find it missing creates its tables, so two readers of a cold build
-    could both try. Create it once here, in the main process, before the readers start."""
-    if app.parallel <= 1:
-        return
-    nb_config = getattr(app.env, "mystnb_config", None)
-    if nb_config is None or getattr(nb_config, "execution_mode", None) != "cache":
-        return
-    from jupyter_cache.cache.db import create_db
-
-    path = Path(nb_config.execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
-    path.mkdir(parents=True, exist_ok=True)
-    create_db(path).dispose()
-
-
-WRITE_LOCK = "livingreview-write.lock"
-
-
-def serialise_cache_writes() -> None:
-    """Let one process at a time store an executed page in myst-nb's execution cache.
-
-    jupyter-cache was written for one writer. After storing a notebook it prunes the cache to its
-    size limit: one query lists the records to keep, a second one those not in that list, and
-    deletes them. A record another reader process commits between the two queries is deleted at
-    once, and its file, not yet written, is reported missing: the build fails with
-    ``KeyError: 'Notebook file does not exist for cache record PK: …'`` (seen here, one cold
-    build in several, with three readers). An exclusive lock on a file beside the database,
-    taken around the store, closes the gap; it costs nothing measurable (ten stores a build)."""
-    import fcntl
-    import functools
-
-    from jupyter_cache.cache.main import JupyterCacheBase
-
-    store = JupyterCacheBase.cache_notebook_bundle
-    if getattr(store, "livingreview_locked", False):
-        return
-
-    @functools.wraps(store)
-    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with open(Path(self.path) / WRITE_LOCK, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            return store(self, *args, **kwargs)
-
-    locked.livingreview_locked = True  # type: ignore[attr-defined]
-    JupyterCacheBase.cache_notebook_bundle = locked  # type: ignore[method-assign]
+        body = living.banner_html(living.latest_release(root), assessed, href) + body
+    context["body"] = body
 
 
 def _stop_if_check_failed(app: Sphinx, docname: str, source: list[str]) -> None:
     """``python -m livingreview build`` runs the data check alongside the build and names a marker
-    file (in the environment) that appears if the check fails: then no further page is read (or
-    executed) on data that did not pass."""
-    marker = os.environ.get("LIVINGREVIEW_CHECK_FAILED")
+    file (config value ``livingreview_check_failed``) that appears if the check fails: then no
+    further page is read (or executed) on data that did not pass."""
+    marker = app.config.livingreview_check_failed
     if marker and Path(marker).exists():
         from sphinx.errors import SphinxError
 
         raise SphinxError("the data check failed: build stopped (its problems are listed below)")
-
-
-def _pin_notebook_readers() -> None:
-    """jupyter-cache finds the function that reads a page's notebook through an entry point, and
-    scans every installed package's entry points to do so, once per page (about 25 ms each). The
-    entry points do not change during a build: remember each answer."""
-    import functools
-
-    from jupyter_cache import readers
-
-    if not hasattr(readers.get_entry_point, "cache_info"):
-        readers.get_entry_point = functools.lru_cache(maxsize=None)(readers.get_entry_point)
 
 
 # What each reader process would otherwise import for its first executed page (myst-nb's
@@ -497,56 +318,22 @@ def _prepare_readers(app: Sphinx, env: Any, docnames: list[str]) -> None:
         importlib.import_module(name)
 
 
-def _remember_latex_parsing() -> None:
-    """pybtex parses a bibliography field from LaTeX (latexcodec, then its own LaTeX parser)
-    every time an entry is formatted: for the bibliography, for each tooltip and for each of the
-    book's citations, about 5,000 parses of a few hundred distinct strings (0.3-0.5 s of a cold
-    build, most of it in the main process while pages are written). Its rich-text objects never
-    change once made (their parts are set in ``__init__`` only), so each string is parsed once."""
-    import functools
-
-    from pybtex import richtext
-
-    parse = richtext.Text.from_latex.__func__
-    if getattr(parse, "livingreview_remembered", False):
-        return
-    remembered = functools.lru_cache(maxsize=8192)(parse)
-
-    def from_latex(cls: type, latex: str) -> Any:
-        try:
-            return remembered(cls, latex)
-        except TypeError:  # not hashable: parse it as pybtex would
-            return parse(cls, latex)
-
-    from_latex.livingreview_remembered = True  # type: ignore[attr-defined]
-    richtext.Text.from_latex = classmethod(from_latex)  # type: ignore[method-assign, assignment]
-
-
-def _pin_bibtex_backend() -> None:
-    """sphinxcontrib-bibtex asks pybtex for its plain-text backend once per citation it resolves,
-    and pybtex finds a plugin by scanning every installed package's entry points on every call
-    (about 10 ms each: two to three seconds per cold build here). Look it up once, then register
-    that very class through pybtex's own ``register_plugin``: later lookups are dictionary hits."""
-    import pybtex.plugin
-
-    backend = pybtex.plugin.find_plugin("pybtex.backends", "plaintext")
-    pybtex.plugin.register_plugin("pybtex.backends", "plaintext", backend, force=True)
-
-
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview.build import freshness, kernels
+    from livingreview.build import freshness, kernels, patches
     from livingreview.review import feed
 
-    _pin_bibtex_backend()
-    _remember_latex_parsing()
-    _pin_notebook_readers()
-    serialise_cache_writes()
+    # The book's settings (in _config.yml, under sphinx: config:).
+    app.add_config_value("livingreview_whats_new", None, "html", types=[str, type(None)])
+    app.add_config_value("livingreview_warm_kernels", True, "", types=[bool])
+    # Set by `python -m livingreview build` (a marker file), not by the book.
+    app.add_config_value("livingreview_check_failed", "", "", types=[str])
+    patches.apply_all()
+    patches.connect(app)
     app.connect("env-before-read-docs", _prepare_readers)
-    # Pages are read (and executed) in parallel when the build runs with several jobs.
-    app.connect("builder-inited", _declare_parallel_safe)
-    # After myst-nb's own builder-inited handler has set the cache path.
-    app.connect("builder-inited", _create_execution_cache, priority=900)
     app.connect("source-read", _stop_if_check_failed, priority=100)
+    app.connect("doctree-read", _on_doctree_read)
+    app.connect("env-purge-doc", _on_purge_doc)
+    app.connect("env-merge-info", _on_merge_info)
     freshness.setup(app)
     kernels.setup(app)
     feed.setup(app)

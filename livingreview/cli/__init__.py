@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from livingreview.core.paths import NOT_PROJECT, REPO_ROOT, build_cache
+from livingreview.core.paths import ENGINE_DIR, NOT_PROJECT, REPO_ROOT, book_settings, build_cache
 
 
 def _report(problems: list, what: str) -> int:
@@ -62,8 +62,7 @@ def inputs_digest(root: Path, builder: str = "html") -> str:
     import hashlib
 
     h = hashlib.sha256(f"{sys.version}|{builder}".encode())
-    engine = Path(__file__).resolve().parent
-    for base, files in ((root, _tree(root)), (engine, sorted(engine.glob("*.py")))):
+    for base, files in ((root, _tree(root)), (ENGINE_DIR, _tree(ENGINE_DIR))):
         for f in files:
             h.update(f"\0{f.relative_to(base).as_posix()}\0".encode())
             h.update(f.read_bytes())
@@ -139,7 +138,9 @@ def build_jobs() -> int:
     return max(1, int(value)) if value.isdigit() else (os.cpu_count() or 1) + 1
 
 
-def jupyter_book_build(root: Path, builder: str = "html", jobs: int | None = None) -> int:
+def jupyter_book_build(
+    root: Path, builder: str = "html", jobs: int | None = None, check_failed: Path | None = None
+) -> int:
     """What :func:`jupyter_book_command` runs (the same configuration, toc and strictness:
     warnings are errors, nitpicky, keep going), in this process and with ``jobs`` parallel
     readers, so that pages execute side by side. The jupyter-book command line has no option
@@ -159,7 +160,12 @@ def jupyter_book_build(root: Path, builder: str = "html", jobs: int | None = Non
         use_external_toc=True,
         noconfig=True,
         path_config=str(root / "_config.yml"),
-        confoverrides={"external_toc_path": toc.as_posix(), "latex_individualpages": False, "nitpicky": True},
+        confoverrides={
+            "external_toc_path": toc.as_posix(),
+            "latex_individualpages": False,
+            "nitpicky": True,
+            "livingreview_check_failed": str(check_failed or ""),
+        },
         builder=builder,
         warningiserror=True,
         keep_going=True,
@@ -167,18 +173,15 @@ def jupyter_book_build(root: Path, builder: str = "html", jobs: int | None = Non
     )
     # A page that fails in a parallel reader reaches here as an error naming the page only; its
     # cause (the chapter's own exception, with its cell) is in the reader's traceback.
-    stopped = Path(os.environ.get(CHECK_FAILED_ENV, "/nonexistent")).exists()
+    stopped = check_failed is not None and check_failed.exists()
     if isinstance(result, BaseException) and getattr(result, "traceback", None) and not stopped:
         print(result.traceback, file=sys.stderr)
     return 0 if result == 0 else 1
 
 
-CHECK_FAILED_ENV = "LIVINGREVIEW_CHECK_FAILED"  # the marker file; see livingreview.build.sphinx
-
-
 def _start_check(root: Path) -> subprocess.Popen[str]:
     """``check`` in a process of its own (the same engine as this one), its output kept."""
-    engine_parent = str(Path(__file__).resolve().parent.parent)
+    engine_parent = str(ENGINE_DIR.parent)
     # At a lower priority: Sphinx's start-up and the pages are what the build waits for; the
     # check only has to be done by the end.
     code = (
@@ -223,7 +226,7 @@ def cmd_build(root: Path) -> int:
     if not (root / "_build" / ".jupyter_cache").exists():
         # Nothing executed yet: every page with code will be. Start the warm kernels' template
         # now, so its imports overlap Sphinx's start-up (otherwise it starts when reading does).
-        kernels.start(root)
+        kernels.start(root, warm=book_settings(root).warm_kernels)
     start_bundle(build_cache(root))  # alongside the check, if not cached
     marker = build_cache(root) / f"check-failed-{os.getpid()}"
     check, output, watcher = None, [], None
@@ -233,11 +236,9 @@ def cmd_build(root: Path) -> int:
         check = _start_check(root)
         watcher = threading.Thread(target=_mark_if_failed, args=(check, marker, output), daemon=True)
         watcher.start()
-    os.environ[CHECK_FAILED_ENV] = str(marker)
     try:
-        built = jupyter_book_build(root) == 0
+        built = jupyter_book_build(root, check_failed=marker) == 0
     finally:
-        os.environ.pop(CHECK_FAILED_ENV, None)
         kernels.stop()
         wait_for_bundle()
         if watcher is not None:

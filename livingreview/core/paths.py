@@ -72,6 +72,7 @@ class BookSettings:
 
     bib_file: str = BIB_FILE
     whats_new: str | None = None  # docname of the release-notes page, if the book has one
+    warm_kernels: bool = True  # pages' kernels forked from a warm template (livingreview.build.kernels)
 
 
 def book_settings(root: Path) -> BookSettings:
@@ -93,4 +94,5 @@ def _settings(config: str, _mtime: int) -> BookSettings:
     return BookSettings(
         bib_file=str(bibfiles[0]),
         whats_new=sphinx.get("livingreview_whats_new") or None,
+        warm_kernels=bool(sphinx.get("livingreview_warm_kernels", True)),
     )

@@ -44,6 +44,10 @@ __all__ = [
 
 MINUS = "\u2212"  # typographic minus sign
 NA_TEXT = "NR"  # "not reported"
+# Markers the book's Sphinx extension reads: a table readers can sort and filter, and a long
+# table whose other rows are in a script of their own (named in this attribute).
+SORTABLE_CLASS = "lr-sortable"
+ROWS_ATTR = "data-lr-rows-file"
 
 # --------------------------------------------------------------------------------------------
 # Formatting helpers
@@ -243,7 +247,7 @@ def _render_table(
         total = f"{len(row_html):,}"
         # data-lr-rows-file: the Sphinx extension copies the file into the site and turns this
         # into data-lr-rows, the script's address seen from the page.
-        attrs = f' data-lr-key="{key}" data-lr-total="{len(row_html)}" data-lr-rows-file="{key}.js"'
+        attrs = f' data-lr-key="{key}" data-lr-total="{len(row_html)}" {ROWS_ATTR}="{key}.js"'
         more = (
             f'\n<p class="lr-meta lr-more" data-lr-for="{key}">Showing the first {first} of '
             f'{total} rows. <button type="button" class="lr-show-all" hidden>Show all {total} '

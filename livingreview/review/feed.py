@@ -30,12 +30,11 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 
-from livingreview.dataset.csvfiles import PACKAGE_FILE
+from livingreview.core.paths import PACKAGE_FILE, book_settings
 from livingreview.review.changes import Release, read_releases
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_FILE = "feed.xml"
-WHATS_NEW_PAGE = "chapters/whats-new.html"
 DEFAULT_AUTHOR = "The living-review team"
 MEDIA_TYPE = "application/atom+xml"
 
@@ -118,7 +117,9 @@ def feed_xml(root: Path, base_url: str | None = None) -> bytes:
     config = _book_config(root)
     title = str(config.get("title") or name)
     author = str(config.get("author") or DEFAULT_AUTHOR)
-    page = _href(base, WHATS_NEW_PAGE)
+    # The release-notes page the book names (_config.yml: livingreview_whats_new), else its home.
+    whats_new = book_settings(root).whats_new
+    page = _href(base, f"{whats_new}.html" if whats_new else "index.html")
 
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(_a("feed"))
@@ -176,7 +177,7 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
     """Write the feed into the HTML output (html builders only, and only after a good build)."""
     if exception is not None or getattr(app.builder, "format", "") != "html":
         return
-    if not (Path(app.srcdir) / "data" / "datapackage.json").is_file():
+    if not (Path(app.srcdir) / PACKAGE_FILE).is_file():
         return  # a book without a dataset (e.g. a test book) has no update log to publish
     write_feed(Path(app.srcdir), Path(app.outdir), getattr(app.config, "html_baseurl", "") or None)
 
@@ -184,7 +185,7 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
 def on_page_context(
     app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    if not (Path(app.srcdir) / "data" / "datapackage.json").is_file():
+    if not (Path(app.srcdir) / PACKAGE_FILE).is_file():
         return
     pathto = context.get("pathto")
     href = pathto(FEED_FILE, 1) if callable(pathto) else FEED_FILE

@@ -19,12 +19,13 @@ from typing import Any
 import yaml
 
 from livingreview.core.myst import FRONT_MATTER
+from livingreview.core.paths import PACKAGE_FILE
 
 DOWNLOADS = "downloads"
 
 
 def has_dataset(root: Path) -> bool:
-    return (root / "data" / "datapackage.json").is_file()
+    return (root / PACKAGE_FILE).is_file()
 
 
 def latest_release(root: Path) -> Any:
@@ -70,7 +71,7 @@ def write_downloads(root: Path, outdir: Path) -> list[Path]:
     """Copy the dataset and the bibliography into the site, and zip the Data Package."""
     target = outdir / DOWNLOADS
     target.mkdir(parents=True, exist_ok=True)
-    package_path = root / "data" / "datapackage.json"
+    package_path = root / PACKAGE_FILE
     package = json.loads(package_path.read_text(encoding="utf-8"))
     written = []
     files = (
