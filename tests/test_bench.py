@@ -411,7 +411,8 @@ def test_rows_no_page_points_to_are_removed_from_the_site(rows_store: Path, tmp_
 
 def test_pages_without_charts_do_not_import_altair() -> None:
     code = (
-        "import sys\nfrom livingreview import book\nfrom livingreview.present import render\nrender.enable()\n"
+        "import sys\nfrom livingreview import book\n"
+        "from livingreview.present import render\nrender.enable()\n"
         "assert 'altair' not in sys.modules\n"
         "from livingreview.present import charts\nimport altair as alt\n"
         "assert alt.renderers.active == render.RENDERER_NAME, alt.renderers.active\n"

@@ -50,7 +50,7 @@ def chart_html(spec: dict[str, Any]) -> str:
     """The HTML for one chart: a labelled figure holding its spec as inert JSON."""
     usermeta = spec.get("usermeta")
     if isinstance(usermeta, dict) and usermeta.get("description", None) == spec.get("description", 0):
-        # The chart builders copy the description into usermeta, which Vega ignores; the spec
+        # A chart that copies its description into usermeta (which Vega ignores): the spec
         # keeps it once (Vega labels the drawing with it), as does the figure's label below.
         rest = {k: v for k, v in usermeta.items() if k != "description"}
         spec = {k: v for k, v in spec.items() if k != "usermeta"} | ({"usermeta": rest} if rest else {})

@@ -20,7 +20,6 @@ import numbers
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
-    "CERTAINTY_LEVELS",
     "HTMLTable",
-    "SoFRow",
-    "certainty_label",
     "fmt_ci",
     "fmt_estimate",
     "fmt_num",
@@ -39,7 +35,6 @@ __all__ = [
     "fmt_sci",
     "is_missing",
     "study_characteristics",
-    "summary_of_findings",
 ]
 
 MINUS = "\u2212"  # typographic minus sign
@@ -104,25 +99,6 @@ def fmt_estimate(est: Any, lo: Any = None, hi: Any = None, digits: int = 0, *, n
         return na
     ci = fmt_ci(lo, hi, digits)
     return f"{fmt_num(est, digits)} {ci}" if ci else fmt_num(est, digits)
-
-
-def fmt_estimate_prose(
-    est: Any,
-    lo: Any = None,
-    hi: Any = None,
-    digits: int = 0,
-    *,
-    unit: str = "%",
-    level: int = 95,
-    na: str = NA_TEXT,
-) -> str:
-    """For running text: ``'81.6% (95% CI 60.8% to 92.0%)'``; no interval part when it is missing."""
-    if is_missing(est):
-        return na
-    text = f"{fmt_num(est, digits)}{unit}"
-    if is_missing(lo) or is_missing(hi):
-        return text
-    return f"{text} ({level}% CI {fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit})"
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -332,109 +308,3 @@ def study_characteristics(
 ) -> HTMLTable:
     """The study-characteristics table: one row per study (see :func:`table`)."""
     return table(studies_df, columns, labels, caption=caption, css_class=css_class, na=na)
-
-
-# --------------------------------------------------------------------------------------------
-# GRADE summary of findings
-# --------------------------------------------------------------------------------------------
-
-#: GRADE certainty → number of filled symbols (of four).
-CERTAINTY_LEVELS: dict[str, int] = {"high": 4, "moderate": 3, "low": 2, "very low": 1}
-_FILLED, _EMPTY = "⊕", "◯"
-
-
-def _certainty_key(certainty: str) -> str:
-    key = " ".join(str(certainty).strip().lower().replace("_", " ").replace("-", " ").split())
-    if key not in CERTAINTY_LEVELS:
-        raise ValueError(
-            f"unknown GRADE certainty {certainty!r}; expected one of "
-            + ", ".join(repr(k) for k in CERTAINTY_LEVELS)
-        )
-    return key
-
-
-def certainty_label(certainty: str) -> str:
-    """``certainty_label("low") == '⊕⊕◯◯ Low'``."""
-    key = _certainty_key(certainty)
-    k = CERTAINTY_LEVELS[key]
-    return f"{_FILLED * k}{_EMPTY * (4 - k)} {key.capitalize()}"
-
-
-@dataclass(frozen=True)
-class SoFRow:
-    """One outcome row of a GRADE summary-of-findings table.
-
-    ``estimate``/``lower``/``upper`` are shown with ``unit`` appended (``'%'`` by default:
-    give proportions in percent); pass a pre-formatted ``effect`` string instead for other
-    effect measures (e.g. ``'HR 0.62 (0.40 to 0.95)'``).
-    """
-
-    outcome: str
-    certainty: str
-    estimate: float | None = None
-    lower: float | None = None
-    upper: float | None = None
-    participants: int | None = None
-    studies: int | None = None
-    comments: str = ""
-    unit: str = "%"
-    digits: int = 0
-    effect: str | None = None
-
-    def __post_init__(self) -> None:
-        _certainty_key(self.certainty)  # validate early
-        if self.effect is None and is_missing(self.estimate):
-            raise ValueError(f"SoFRow {self.outcome!r}: give an estimate or an effect text")
-
-    def effect_text(self) -> str:
-        if self.effect is not None:
-            return self.effect
-        u = self.unit
-        est = f"{fmt_num(self.estimate, self.digits)}{u}"
-        if is_missing(self.lower) or is_missing(self.upper):
-            return est
-        return f"{est} ({fmt_num(self.lower, self.digits)}{u} to {fmt_num(self.upper, self.digits)}{u})"
-
-    def participants_text(self) -> str:
-        p = "NR" if is_missing(self.participants) else fmt_num(self.participants)
-        if is_missing(self.studies):
-            return p
-        s = int(self.studies)
-        return f"{p} ({s} {'study' if s == 1 else 'studies'})"
-
-
-def summary_of_findings(
-    rows: Sequence[SoFRow],
-    *,
-    caption: str = "Summary of findings",
-    css_class: str = "lr-table lr-sof",
-    headers: Sequence[str] = (
-        "Outcome",
-        "Pooled proportion or effect (95% CI)",
-        "Participants (studies)",
-        "Certainty of the evidence (GRADE)",
-        "Comments",
-    ),
-) -> HTMLTable:
-    """GRADE-style summary of findings. The certainty cell shows e.g. ``⊕⊕◯◯ Low``; the symbols
-    are hidden from screen readers (``aria-hidden``), which read the word only."""
-    rows = list(rows)
-    if not rows:
-        raise ValueError("summary_of_findings: no rows")
-    if len(headers) != 5:
-        raise ValueError("summary_of_findings: headers must have 5 entries")
-    body: list[list[str]] = []
-    raw: set[tuple[int, int]] = set()
-    for i, r in enumerate(rows):
-        if not isinstance(r, SoFRow):
-            raise TypeError(f"summary_of_findings: row {i} is not a SoFRow")
-        key = _certainty_key(r.certainty)
-        k = CERTAINTY_LEVELS[key]
-        symbols = _FILLED * k + _EMPTY * (4 - k)
-        certainty_html = (
-            f'<span class="{_class_attr("lr-certainty lr-certainty-" + key.replace(" ", "-"))}">'
-            f'<span aria-hidden="true">{_esc(symbols)}</span> {_esc(key.capitalize())}</span>'
-        )
-        raw.add((i, 3))
-        body.append([r.outcome, r.effect_text(), r.participants_text(), certainty_html, r.comments])
-    return _render_table(caption, headers, body, css_class=css_class, raw_cells=frozenset(raw))

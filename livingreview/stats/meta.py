@@ -144,6 +144,14 @@ def _validate_yi_vi(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     return y, v
 
 
+def _i2_h2(tau2: float, w: np.ndarray) -> tuple[float, float]:
+    """I² (percent) and H² of a random-effects fit from tau² and the equal-effects weights
+    1/vi, with metafor's "typical" within-study variance
+    s² = (k - 1) Σw / ((Σw)² - Σw²) (Higgins & Thompson 2002)."""
+    s2 = (len(w) - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2))
+    return float(100.0 * tau2 / (tau2 + s2)), float((tau2 + s2) / s2)
+
+
 def _weighted_mean(y: np.ndarray, w: np.ndarray) -> float:
     return float(np.sum(w * y) / np.sum(w))
 
@@ -337,9 +345,7 @@ def rma(
         i2 = max(0.0, 100.0 * (q - q_df) / q) if q > 0 else 0.0
         h2 = q / q_df
     else:
-        s2 = q_df * np.sum(w_fe) / (np.sum(w_fe) ** 2 - np.sum(w_fe**2))
-        i2 = float(100.0 * tau2 / (tau2 + s2))
-        h2 = float((tau2 + s2) / s2)
+        i2, h2 = _i2_h2(tau2, w_fe)
 
     return MetaResult(
         estimate=estimate,
@@ -736,13 +742,7 @@ def meta_proportions(
         het = rma(yi, vi, method="EE", level=level)
         mu, se, tau2, loglik = _fit_glmm(x, n)
         crit = float(stats.norm.ppf(1.0 - (1.0 - level) / 2.0))
-        if k > 1:
-            w = 1.0 / vi
-            s2 = (k - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2))
-            i2 = float(100.0 * tau2 / (tau2 + s2))
-            h2 = float((tau2 + s2) / s2)
-        else:
-            i2 = h2 = math.nan
+        i2, h2 = _i2_h2(tau2, 1.0 / vi) if k > 1 else (math.nan, math.nan)
         pi_half = crit * math.sqrt(se**2 + tau2)
         expit = lambda t: float(special.expit(t))  # noqa: E731
         has_pi = k >= 2  # with one study tau^2 is not estimable, so neither is a prediction interval

@@ -9,9 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from livingreview.stats.proportions import validate_level
 
@@ -34,14 +38,14 @@ class KaplanMeier:
     """
 
     time: tuple[float, ...]
-    n_risk: tuple[int, ...]
+    n_at_risk: tuple[int, ...]
     n_event: tuple[int, ...]
-    n_censor: tuple[int, ...]
+    censored: tuple[int, ...]
     survival: tuple[float, ...]
     std_err: tuple[float, ...]
     std_err_log: tuple[float, ...]
-    lower: tuple[float, ...]
-    upper: tuple[float, ...]
+    ci_lower: tuple[float, ...]
+    ci_upper: tuple[float, ...]
     conf_type: str
     level: float
     n: int
@@ -50,6 +54,30 @@ class KaplanMeier:
     median_lower: float | None
     median_upper: float | None
     observed_times: tuple[float, ...]  # every subject's time, sorted: kept for at_risk()
+
+    def frame(self) -> pd.DataFrame:
+        """The curve as the Kaplan-Meier chart reads it (the same names as these fields): one row
+        per distinct time with ``time``, ``survival``, ``ci_lower``, ``ci_upper``, ``n_at_risk``,
+        ``n_event`` and ``censored``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "time": self.time,
+                "survival": self.survival,
+                "ci_lower": self.ci_lower,
+                "ci_upper": self.ci_upper,
+                "n_at_risk": self.n_at_risk,
+                "n_event": self.n_event,
+                "censored": self.censored,
+            }
+        )
+
+    def at_risk_frame(self, times: Sequence[float]) -> pd.DataFrame:
+        """``time`` and ``n_at_risk`` at the requested times (the numbers printed under the plot)."""
+        import pandas as pd
+
+        return pd.DataFrame({"time": list(times), "n_at_risk": self.at_risk(times)})
 
     def at_risk(self, times: Sequence[float] | float) -> tuple[int, ...]:
         """Number at risk at each requested time: subjects whose observed time is >= t (the
@@ -193,14 +221,14 @@ def kaplan_meier(
     as_ints = lambda a: tuple(int(v) for v in a)  # noqa: E731
     return KaplanMeier(
         time=as_floats(times),
-        n_risk=as_ints(n_risk),
+        n_at_risk=as_ints(n_risk),
         n_event=as_ints(n_event),
-        n_censor=as_ints(n_censor),
+        censored=as_ints(n_censor),
         survival=as_floats(surv),
         std_err=as_floats(se_surv),
         std_err_log=as_floats(se_log),
-        lower=as_floats(lower),
-        upper=as_floats(upper),
+        ci_lower=as_floats(lower),
+        ci_upper=as_floats(upper),
         conf_type=conf_type,
         level=level,
         n=int(n_total),
