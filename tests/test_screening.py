@@ -19,7 +19,7 @@ import pytest
 from livingreview.checks import screening
 from livingreview.checks.screening import check_screening
 from livingreview.checks.validate import check_project, main
-from livingreview.present.charts import PrismaCounts
+from livingreview.review.prisma import PrismaCounts
 from livingreview.review.screening import prisma_counts, split_keys
 
 ROOT = Path(__file__).resolve().parent.parent
