@@ -13,20 +13,22 @@ def test_counts_get_an_exact_interval_computed_not_typed() -> None:
     # Clopper-Pearson bounds from the beta quantiles, computed independently of statsmodels.
     lo, hi = beta.ppf(0.025, 16, 30 - 16 + 1), beta.ppf(0.975, 16 + 1, 30 - 16)
     text = evidence.figure_text({"events": 16, "total": 30})
-    assert text == f"16 of 30 (53%; 95% CI {100 * lo:.0f}% to {100 * hi:.0f}%)"
+    assert text == f"16 of 30 (53%; computed 95% CI {100 * lo:.0f}% to {100 * hi:.0f}%)"
 
 
 def test_zero_events_interval_starts_at_zero() -> None:
-    assert evidence.figure_text({"patients": 0, "total": 30}).startswith("0 of 30 (0%; 95% CI 0% to ")
+    assert evidence.figure_text({"patients": 0, "total": 30}).startswith(
+        "0 of 30 (0%; computed 95% CI 0% to "
+    )
 
 
 def test_printed_estimate_keeps_its_precision_qualifier_and_unit() -> None:
     row = {"estimate": 81.6, "ci_lower": 60.8, "ci_upper": 92.0, "unit": "percent", "ci_level": 0.95}
-    assert evidence.figure_text(row) == "81.6% (95% CI 60.8% to 92.0%)"
+    assert evidence.figure_text(row) == "81.6% (printed 95% CI 60.8% to 92.0%)"
     assert evidence.figure_text({"estimate": 40.0, "estimate_qualifier": "<", "unit": "percent"}) == "<40%"
     assert evidence.figure_text({"estimate": 7.7, "unit": "months"}) == "7.7 months"
     ratio = {"estimate": 0.15, "ci_lower": 0.04, "ci_upper": 0.62, "unit": "ratio"}
-    assert evidence.figure_text(ratio) == "0.15 (95% CI 0.04 to 0.62)"
+    assert evidence.figure_text(ratio) == "0.15 (printed 95% CI 0.04 to 0.62)"
 
 
 def test_ranges_as_printed() -> None:

@@ -134,7 +134,7 @@ def test_data_edit_reaches_the_page_and_spares_unrelated_pages(tmp_path: Path) -
     first = _build(book)
     assert _executed(first) == {"index", "survival"}
     page = book / "_build" / "html" / "chapters" / "survival.html"
-    assert "81.6% (95% CI 60.8% to 92.0%)" in page.read_text(encoding="utf-8")
+    assert "81.6% (printed 95% CI 60.8% to 92.0%)" in page.read_text(encoding="utf-8")
 
     # The stale-data case: change one printed figure in the CSV, nothing in the page.
     outcomes = book / "data" / "outcomes.csv"
@@ -143,7 +143,7 @@ def test_data_edit_reaches_the_page_and_spares_unrelated_pages(tmp_path: Path) -
     assert edited != text
     outcomes.write_text(edited, encoding="utf-8")
     second = _build(book)
-    assert "77.7% (95% CI 60.8% to 92.0%)" in page.read_text(encoding="utf-8")
+    assert "77.7% (printed 95% CI 60.8% to 92.0%)" in page.read_text(encoding="utf-8")
     assert _executed(second) == {"index", "survival"}
 
     # A table the survival page does not read: only the page that reads every table re-executes.

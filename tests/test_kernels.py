@@ -79,15 +79,17 @@ def test_an_interrupted_kernel_stops_and_leaves_no_process(warm: None, tmp_path:
         cells=[nbformat.v4.new_code_cell(PROBE), nbformat.v4.new_code_cell("import time; time.sleep(60)")]
     )
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    # Only the sleeping cell has a short timeout: the probe may be slow on a loaded machine.
     client = NotebookClient(
-        nb, timeout=3, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb,
+        timeout_func=lambda cell: 3 if "sleep" in cell.source else 120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
     )
-    start = time.monotonic()
     with pytest.raises(CellTimeoutError):
         client.execute()
-    assert time.monotonic() - start < 30
     pid = json.loads(nb.cells[0]["outputs"][0]["text"])["pid"]
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # generous: a wait, not a measurement
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
@@ -95,7 +97,7 @@ def test_an_interrupted_kernel_stops_and_leaves_no_process(warm: None, tmp_path:
             break
         time.sleep(0.1)
     else:
-        pytest.fail(f"kernel {pid} still running after its client shut it down")
+        pytest.fail(f"kernel {pid} still running 60 s after its client shut it down")
 
 
 def test_without_the_template_the_launcher_starts_a_plain_kernel(warm: None, tmp_path: Path) -> None:

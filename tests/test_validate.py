@@ -587,3 +587,33 @@ def test_row_of_empty_cells_is_a_blank_row(project):
         "data/studies.csv:5: blank row; delete it",
         "data/studies.csv:6: blank row; delete it",
     ]
+
+
+def _with_flagged_columns(root: Path) -> None:
+    rows = read_rows(root, "studies")
+    at = rows[0].index("flag") + 1
+    for r in rows:
+        r.insert(at, "flagged_columns" if r is rows[0] else "")
+    write_rows(root, "studies", rows)
+
+    def add_field(descriptor):
+        fields = next(r for r in descriptor["resources"] if r["name"] == "studies")["schema"]["fields"]
+        at_field = [f["name"] for f in fields].index("flag") + 1
+        fields.insert(at_field, {"name": "flagged_columns", "type": "string"})
+
+    edit_package(root, add_field)
+
+
+def test_flagged_columns_must_name_columns_and_need_a_flag(project):
+    _with_flagged_columns(project)
+    assert check_project(project) == []
+    set_cell(project, "studies", "beta", "flagged_columns", "n_patients")  # no flag on beta
+    set_cell(project, "studies", "gamma", "flag", "ambiguous")
+    set_cell(project, "studies", "gamma", "note", "n unclear")
+    set_cell(project, "studies", "gamma", "flagged_columns", "n_patient; design")
+    assert problems(project) == [
+        "data/studies.csv:3: flagged_columns: flagged_columns is set but flag is empty; "
+        "set the flag or clear it",
+        "data/studies.csv:4: flagged_columns: flagged_columns names 'n_patient', which is not a column of "
+        "this table; did you mean `n_patients`?",
+    ]

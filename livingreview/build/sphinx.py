@@ -319,9 +319,11 @@ def _prepare_readers(app: Sphinx, env: Any, docnames: list[str]) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview.build import freshness, kernels, patches
+    from livingreview.build import bibstyle, buildlog, freshness, kernels, patches
     from livingreview.review import feed
 
+    buildlog.setup(app)
+    bibstyle.register()
     # The book's settings (in _config.yml, under sphinx: config:).
     app.add_config_value("livingreview_whats_new", None, "html", types=[str, type(None)])
     app.add_config_value("livingreview_warm_kernels", True, "", types=[bool])

@@ -719,6 +719,19 @@ class _RowCheck:
         flag = self.val("flag")
         if flag is not None and "note" in self.cols and self.val("note") is None:
             self.add("note", f"flag {flag!r} is set but note is empty; say what is wrong")
+        concerns = self.val("flagged_columns")
+        if concerns is not None:
+            if flag is None:
+                self.add(
+                    "flagged_columns", "flagged_columns is set but flag is empty; set the flag or clear it"
+                )
+            for name in (c.strip() for c in concerns.split(";")):
+                if name and name not in self.cols:
+                    self.add(
+                        "flagged_columns",
+                        f"flagged_columns names {name!r}, which is not a column of this table"
+                        f"{_did_you_mean(name, sorted(self.cols))}",
+                    )
 
     def citekeys(self, bibliography: _bib.Bibliography) -> None:
         for col in _citekey_columns(self.t.table.header):

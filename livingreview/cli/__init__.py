@@ -139,12 +139,18 @@ def build_jobs() -> int:
 
 
 def jupyter_book_build(
-    root: Path, builder: str = "html", jobs: int | None = None, check_failed: Path | None = None
+    root: Path,
+    builder: str = "html",
+    jobs: int | None = None,
+    *,
+    check_failed: Path | None = None,
+    report: bool = True,
 ) -> int:
     """What :func:`jupyter_book_command` runs (the same configuration, toc and strictness:
     warnings are errors, nitpicky, keep going), in this process and with ``jobs`` parallel
     readers, so that pages execute side by side. The jupyter-book command line has no option
-    for Sphinx's parallel mode."""
+    for Sphinx's parallel mode. A failed build ends with the list of what failed it
+    (:mod:`livingreview.buildlog`); ``report=False`` leaves that to the caller."""
     from jupyter_book.sphinx import build_sphinx
     from sphinx_external_toc.parsing import MalformedError, parse_toc_yaml
 
@@ -176,7 +182,22 @@ def jupyter_book_build(
     stopped = check_failed is not None and check_failed.exists()
     if isinstance(result, BaseException) and getattr(result, "traceback", None) and not stopped:
         print(result.traceback, file=sys.stderr)
+    global _last_error
+    _last_error = result if isinstance(result, BaseException) else None
+    if result != 0 and not stopped and report:
+        _print_what_failed(root)
     return 0 if result == 0 else 1
+
+
+_last_error: BaseException | None = None
+
+
+def _print_what_failed(root: Path) -> None:
+    from livingreview.build import buildlog
+
+    # Last, so that what failed the build is not lost above a long log.
+    sys.stdout.flush()
+    print(buildlog.summary(root, _last_error), file=sys.stderr)
 
 
 def _start_check(root: Path) -> subprocess.Popen[str]:
@@ -237,7 +258,7 @@ def cmd_build(root: Path) -> int:
         watcher = threading.Thread(target=_mark_if_failed, args=(check, marker, output), daemon=True)
         watcher.start()
     try:
-        built = jupyter_book_build(root, check_failed=marker) == 0
+        built = jupyter_book_build(root, check_failed=marker, report=False) == 0
     finally:
         kernels.stop()
         wait_for_bundle()
@@ -251,7 +272,7 @@ def cmd_build(root: Path) -> int:
             print("build: stopped, fix the problems the check lists above first", file=sys.stderr)
             return 1
     if not built:
-        print("build: the book did not build cleanly (see the warnings above)", file=sys.stderr)
+        _print_what_failed(root)
         return 1
     if cmd_site(root):
         return 1

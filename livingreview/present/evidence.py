@@ -10,6 +10,7 @@ unit. A flagged figure always says so where it is used.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -25,6 +26,11 @@ _UNIT_SUFFIX = {
     "ratio": "",
     "count": "",
 }
+
+
+# Every interval a reader sees says whose it is: an exact (Clopper–Pearson) interval this review
+# computed from a figure's counts, or the interval the paper printed with its estimate.
+COMPUTED_CI = "computed 95% CI"
 
 
 def _get(row: Mapping[str, Any] | Any, key: str) -> Any:
@@ -46,8 +52,9 @@ def counts(row: Mapping[str, Any] | Any) -> tuple[int, int] | None:
 def proportion_text(
     events: int, total: int, *, digits: int = 0, ci: bool = True, interval: ProportionCI | None = None
 ) -> str:
-    """``'16 of 30 (53%; 95% CI 34% to 72%)'`` with the exact interval computed from the counts
-    (or given, already computed for these counts, as ``interval``)."""
+    """``'16 of 30 (53%; computed 95% CI 34% to 72%)'`` with the exact interval computed from the
+    counts (or given, already computed for these counts, as ``interval``). "computed" tells the
+    reader that the interval is this review's; a paper's own is shown as "printed"."""
     p = interval if interval is not None else proportion_ci(events, total, "exact")
     if (p.events, p.total, p.method) != (events, total, "exact"):
         # A caller's mistake, not a figure without a number: not a ValueError (figure_or's fallback).
@@ -58,14 +65,22 @@ def proportion_text(
     if not ci:
         return f"{events} of {total} ({pct})"
     return (
-        f"{events} of {total} ({pct}; 95% CI {fmt_num(100 * p.lower, digits)}% to "
+        f"{events} of {total} ({pct}; {COMPUTED_CI} {fmt_num(100 * p.lower, digits)}% to "
         f"{fmt_num(100 * p.upper, digits)}%)"
     )
 
 
-def flag_text(row: Mapping[str, Any] | Any) -> str:
+def flag_text(row: Mapping[str, Any] | Any, column: str | None = None) -> str:
+    """The marker a flagged row's figure carries. ``column``: the value shown is this column of
+    the row; a flag that names the columns it concerns (``flagged_columns``) and not this one is
+    not shown beside it, so that a flag sits on the figure it concerns."""
     flag = _get(row, "flag")
-    return f" [flagged as printed: {flag}; see the note below]" if flag else ""
+    if not flag:
+        return ""
+    concerns = _get(row, "flagged_columns")
+    if column is not None and concerns and column not in [c.strip() for c in str(concerns).split(";")]:
+        return ""
+    return f" [flagged as printed: {flag}; see the note below]"
 
 
 def figure_text(
@@ -77,8 +92,9 @@ def figure_text(
 ) -> str:
     """The text a reader sees for one figure row, flag included.
 
-    Counts: ``'9 of 11 (82%; 95% CI 48% to 98%)'``. Printed estimate: ``'81.6% (95% CI 60.8% to
-    92.0%)'``, ``'<40%'``, ``'7.7 months'``, ``'0.15 (95% CI 0.04 to 0.62)'``. ``interval``: the
+    Counts: ``'9 of 11 (82%; computed 95% CI 48% to 98%)'``. Printed estimate: ``'81.6% (printed
+    95% CI 60.8% to 92.0%)'``, ``'<40%'``, ``'7.7 months'``, ``'0.15 (printed 95% CI 0.04 to
+    0.62)'``. ``interval``: the
     exact interval of the row's counts, if already computed (see :func:`figures_or`).
     """
     c = counts(row)
@@ -105,7 +121,7 @@ def figure_text(
     if ci and lo is not None and hi is not None:
         level = _get(row, "ci_level") or 0.95
         interval = f"{fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit}"
-        text += f" ({fmt_num(100 * float(level), 0)}% CI {interval})"
+        text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
     elif kind == "observed range" and lo_r is not None and hi_r is not None:
         text += f" (range {fmt_num(lo_r, _digits(lo_r))} to {fmt_num(hi_r, _digits(hi_r))}{unit})"
     return text + flag_text(row)
@@ -190,7 +206,8 @@ def flags_table(
             flagged_rows.append(
                 {
                     "figure": r[key],
-                    "flag": r["flag"],
+                    "flag": r["flag"]
+                    + (f" ({r['flagged_columns']})" if not is_missing(r.get("flagged_columns")) else ""),
                     "note": r.get("note"),
                     "source": f"{read_in}: {r['locator']}",
                 }
@@ -204,4 +221,41 @@ def flags_table(
         caption=caption,
         css_class="lr-table lr-flags",
         shown=shown,
+    )
+
+
+# The tables whose rows are figures a reader is shown (one figure, patient or adverse event per
+# row); study records describe studies and are counted apart.
+FIGURE_TABLES = ("outcomes", "patients", "adverse_events")
+
+
+@dataclass(frozen=True)
+class FlagCounts:
+    """How many rows carry a flag: one definition for every page that states it."""
+
+    figure_rows: int
+    figure_rows_flagged: int
+    studies: int
+    studies_flagged: int
+
+    def sentence(self) -> str:
+        return (
+            f"{self.figure_rows_flagged} of the {self.figure_rows} rows of figures, individual patients "
+            f"and adverse events carry a flag, and so do {self.studies_flagged} of the {self.studies} "
+            "study records"
+        )
+
+
+def flag_counts(tables: Mapping[str, pd.DataFrame]) -> FlagCounts:
+    figures = [tables[name] for name in FIGURE_TABLES if name in tables]
+    studies = tables.get("studies")
+
+    def flagged(t: pd.DataFrame) -> int:
+        return int(t["flag"].notna().sum()) if "flag" in t else 0
+
+    return FlagCounts(
+        figure_rows=sum(len(t) for t in figures),
+        figure_rows_flagged=sum(flagged(t) for t in figures),
+        studies=0 if studies is None else len(studies),
+        studies_flagged=0 if studies is None else flagged(studies),
     )
