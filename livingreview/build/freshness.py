@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from livingreview.core.myst import FRONT_MATTER, code_of
-from livingreview.core.paths import ENGINE_DIR, PACKAGE_FILE
+from livingreview.core.paths import ENGINE_DIR, PACKAGE_FILE, SHOWN_TABLES
 
 ALL = "*"
 
@@ -34,6 +34,9 @@ _NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 _WHOLE = re.compile(
     r"\bds\s*\.\s*(?:tables|package|items|keys|values)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
 )
+# The page API's row lookups (``ds.fig``, ``ds.row``...) find a row by its id in any of the tables
+# a page can show (livingreview.book.SHOWN_TABLES).
+_LOOKUP = re.compile(r"\bds\s*\.\s*(?:fig|row|rows|show|number|count|flags_table)\b")
 _USES_DATA = re.compile(r"\bbook\.start\s*\(|\bdata\.load\s*\(")
 
 
@@ -46,6 +49,8 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
     if _WHOLE.search(code):
         return names
     used = {a or b for a, b in _NAMED.findall(code)}
+    if _LOOKUP.search(code):
+        used |= set(SHOWN_TABLES)
     return used & names
 
 

@@ -20,6 +20,9 @@ CONFIG_FILE = "_config.yml"
 PACKAGE_FILE = "data/datapackage.json"  # the data package, as Jupyter Book's _config.yml: a fixed name
 BIB_FILE = "references.bib"  # default; _config.yml: bibtex_bibfiles (the first)
 CHAPTERS_DIR = "chapters"
+# The data package's tables whose rows a page shows (a figure, an adverse event, a patient, a
+# study), in the order a page's table of flagged figures lists them (livingreview.book.Page).
+SHOWN_TABLES = ("outcomes", "adverse_events", "patients", "studies")
 
 # The folder, inside the build folder (_build), where one build's processes share what they make
 # once: the parsed dataset, long tables' other rows, the Vega bundle, the last build's stamp.

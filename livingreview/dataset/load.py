@@ -450,7 +450,7 @@ def _allowed(fld: dict) -> str:
 def schema_table(ds_or_root: Dataset | Path | str | None = None) -> pd.DataFrame:
     """A data dictionary: one row per (resource, field) with type, required, description,
     allowed values/constraints and key role. Accepts a Dataset, a project root or None."""
-    if isinstance(ds_or_root, Dataset):
+    if isinstance(ds_or_root, Mapping):  # a Dataset, or a page's view of one
         descriptor, root = ds_or_root.package, ds_or_root.root
     else:
         root = Path(ds_or_root) if ds_or_root is not None else default_root()
