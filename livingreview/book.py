@@ -13,6 +13,7 @@ figures is made from what the page used, never listed by hand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -131,6 +132,22 @@ class Page(Mapping[str, pd.DataFrame]):
         """Glue the reader's text of one figure row for ``{glue:text}`name``` in the prose."""
         return glue(name, self.text(row_id, **kwargs))
 
+    def duration(self, row_id: str, column: str, unit_column: str | None = None, **kwargs: Any) -> str:
+        """A duration from one column of a row (its unit from ``unit_column`` or ``unit=``)."""
+        self.value(row_id, column)  # recorded: this value (a flag on other columns is not shown)
+        if unit_column:
+            kwargs["unit"] = str(self.value(row_id, unit_column))
+        return evidence.duration_text(self._by_id(self._table_of(row_id)).loc[row_id], column, **kwargs)
+
+    def phrase(self, row_id: str, column: str, pattern: str) -> str:
+        """The part of a printed text field that ``pattern``'s group matches (a build error if the
+        field does not contain it: the prose would otherwise state what the data no longer say)."""
+        text = str(self.value(row_id, column))
+        m = re.search(pattern, text)
+        if m is None:
+            raise ValueError(f"{row_id}: {column}: {pattern!r} not found in {text!r}")
+        return m.group(1)
+
     def number(self, name: str, row_id: str, column: str) -> str:
         """Glue a whole number from one column of a row (a study's n, a count)."""
         return glue(name, str(int(self.value(row_id, column))))
@@ -144,6 +161,18 @@ class Page(Mapping[str, pd.DataFrame]):
         the page showed only some values is left out when its flag concerns none of them
         (``flagged_columns``)."""
         frames = []
+        # A figure stands on its study: a flag on the whole study record (not on named columns)
+        # goes with every figure shown from it.
+        studies = self.used.get("studies", {})
+        if "studies" in self.dataset:
+            for table in SHOWN_TABLES[:-1]:
+                for row_id in list(self.used[table]):
+                    study = self._by_id(table).loc[row_id].get("study_id")
+                    record = (
+                        self._by_id("studies").loc[study] if study in self._by_id("studies").index else None
+                    )
+                    if record is not None and _whole_record_flag(record) and study not in studies:
+                        studies[study] = None
         for table in SHOWN_TABLES:
             keep = []
             for row_id, columns in self.used[table].items():
@@ -161,6 +190,11 @@ class Page(Mapping[str, pd.DataFrame]):
         """The page's table of flagged figures, from the rows it showed."""
         frames = self.used_rows()
         return evidence.flags_table(frames, **kwargs) if frames else ""
+
+
+def _whole_record_flag(row: pd.Series) -> bool:
+    flag, concerns = row.get("flag"), row.get("flagged_columns")
+    return isinstance(flag, str) and not isinstance(concerns, str)
 
 
 def start() -> Page:

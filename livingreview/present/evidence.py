@@ -9,6 +9,7 @@ unit. A flagged figure always says so where it is used.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -104,7 +105,7 @@ def figure_text(
     unit = _UNIT_SUFFIX.get(str(_get(row, "unit") or ""), "")
     lo_r, hi_r, kind = _get(row, "range_lower"), _get(row, "range_upper"), _get(row, "range_kind")
     if est is None and kind == "printed as range" and lo_r is not None and hi_r is not None:
-        return f"{fmt_num(lo_r, _digits(lo_r))}–{fmt_num(hi_r, _digits(hi_r))}{unit}" + flag_text(row)
+        return f"{fmt_num(lo_r, digits_of(lo_r))}–{fmt_num(hi_r, digits_of(hi_r))}{unit}" + flag_text(row)
     events = _get(row, "events") if _get(row, "events") is not None else _get(row, "patients")
     if est is None and events is not None:
         return f"{int(events)}" + flag_text(row)  # a count printed without its denominator
@@ -113,7 +114,7 @@ def figure_text(
             f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate"
         )
     if digits is None:
-        digits = _digits(est)
+        digits = digits_of(est)
     qualifier = _get(row, "estimate_qualifier") or ""
     qualifier = {"about": "about ", "up to": "up to "}.get(qualifier, qualifier)
     text = f"{qualifier}{fmt_num(est, digits)}{unit}"
@@ -123,11 +124,11 @@ def figure_text(
         interval = f"{fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit}"
         text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
     elif kind == "observed range" and lo_r is not None and hi_r is not None:
-        text += f" (range {fmt_num(lo_r, _digits(lo_r))} to {fmt_num(hi_r, _digits(hi_r))}{unit})"
+        text += f" (range {fmt_num(lo_r, digits_of(lo_r))} to {fmt_num(hi_r, digits_of(hi_r))}{unit})"
     return text + flag_text(row)
 
 
-def _digits(x: Any) -> int:
+def digits_of(x: Any) -> int:
     """Decimals to show for a stored value: as many as it has (the dataset keeps printed precision
     except trailing zeros)."""
     text = f"{float(x):.6f}".rstrip("0")
@@ -259,3 +260,46 @@ def flag_counts(tables: Mapping[str, pd.DataFrame]) -> FlagCounts:
         studies=0 if studies is None else len(studies),
         studies_flagged=0 if studies is None else flagged(studies),
     )
+
+
+def duration_text(
+    row: Mapping[str, Any] | Any, column: str, unit: str = "months", *, flag: bool = False
+) -> str:
+    """A duration stored in one column of a row, as many decimals as it was printed with; the
+    row's flag on that column if asked."""
+    value = _get(row, column)
+    text = f"{fmt_num(value, digits_of(value))} {unit}"
+    return text + (flag_text(row, column) if flag else "")
+
+
+def age_text(row: Mapping[str, Any] | Any) -> str:
+    """A patient's age as printed; a bare number (a table printing years) gets its unit and what it
+    is measured to (``age_reference``)."""
+    text = str(_get(row, "age_as_printed"))
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return f"{text} years ({_get(row, 'age_reference')})"
+    return text
+
+
+def case_text(row: Mapping[str, Any] | Any, report: str, read_in: str) -> str:
+    """A patient row as a table shows it: the report and the case label, with where the row was read
+    (``read_in``: the document's short name) unless the label already says it."""
+    text = f"{report}: {_get(row, 'case_label')}"
+    locator = str(_get(row, "locator") or "")
+    if locator.replace(",", "") not in str(_get(row, "case_label")):
+        text += f" (read in {read_in}: {locator})"
+    return text
+
+
+def figure_or_count(row: Mapping[str, Any] | Any, unit: str = "patient") -> str:
+    """:func:`figure_text`, but a count printed without its denominator says so."""
+    if counts(row) is None and _get(row, "estimate") is None and _get(row, "events") is not None:
+        return f"{int(_get(row, 'events'))} {unit} (no denominator printed)" + flag_text(row)
+    return figure_text(row)
+
+
+def source_names(keys: Any, names: Mapping[str, str], none: str = "none given") -> str:
+    """``'a; b'`` citekeys as the names a page gives them."""
+    if is_missing(keys):
+        return none
+    return "; ".join(names.get(k, k) for k in str(keys).split("; "))
