@@ -155,6 +155,13 @@ class Page(Mapping[str, pd.DataFrame]):
     def count(self, row_id: str, column: str = "events") -> int:
         return int(self.value(row_id, column))
 
+    def bibliography(self) -> Any:
+        """The book's bibliography (the first of ``_config.yml``'s ``bibtex_bibfiles``)."""
+        from livingreview.core.paths import book_settings
+        from livingreview.dataset.bib import load_bibliography
+
+        return load_bibliography(self.dataset.root / book_settings(self.dataset.root).bib_file)
+
     # -- what the page used -------------------------------------------------------------------------
     def used_rows(self) -> list[pd.DataFrame]:
         """The rows the page showed, per table (in the order it first showed them); a row of which

@@ -83,6 +83,20 @@ class Bibliography:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def work_label(self, key: object, default: str = "") -> str:
+        """A readable label of an entry: first author's surname, year and title (``default`` for
+        a key the bibliography does not have)."""
+        entry = self.entries.get(str(key)) if isinstance(key, str) else None
+        if entry is None:
+            return default
+
+        def clean(value: object) -> str:
+            return re.sub(r"[{}]", "", str(value or "")).strip()
+
+        first = clean(entry.get("author", "")).split(" and ")[0].split(",")[0]
+        year = clean(entry.get("year", ""))
+        return f"{first} {year}. {clean(entry.get('title', ''))}".strip()
+
     def suggest(self, key: str) -> str | None:
         """The closest existing key (case-insensitive match first, then difflib)."""
         return suggest(key, self.keys)

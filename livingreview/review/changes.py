@@ -207,6 +207,11 @@ def latest_release(root: Path) -> Release:
     return read_releases(root)[-1]
 
 
+def latest_release_if_any(root: Path) -> Release | None:
+    """The latest release, or None for a book without an update log (it is optional)."""
+    return latest_release(root) if _releases_path(root).is_file() else None
+
+
 def previous_release(root: Path) -> Release | None:
     """The release before the latest one, with ``tag_exists`` looked up in git; None when the
     latest release is the first."""

@@ -40,6 +40,7 @@ __all__ = [
     "REASONS_BY_STAGE",
     "RESOURCE",
     "STAGES",
+    "as_text",
     "prisma_counts",
     "split_keys",
 ]
@@ -90,7 +91,7 @@ def split_keys(value: object) -> list[str]:
 # --------------------------------------------------------------------------- PRISMA counts
 
 
-def _text(series: pd.Series) -> pd.Series:
+def as_text(series: pd.Series) -> pd.Series:
     """Enum/categorical/string column -> stripped strings, '' for missing."""
     return series.astype("object").where(series.notna(), "").astype(str).str.strip()
 
@@ -115,8 +116,8 @@ def prisma_counts(screening: pd.DataFrame) -> PrismaCounts:
     ]
     if missing:
         raise ValueError(f"prisma_counts: the screening log lacks column(s) {', '.join(missing)}")
-    via, stage = _text(screening["identified_via"]), _text(screening["stage_reached"])
-    decision, reason = _text(screening["decision"]), _text(screening["reason"])
+    via, stage = as_text(screening["identified_via"]), as_text(screening["stage_reached"])
+    decision, reason = as_text(screening["decision"]), as_text(screening["reason"])
     for name, values, allowed in (
         ("identified_via", via, IDENTIFIED_VIA),
         ("stage_reached", stage, STAGES),
