@@ -303,3 +303,45 @@ def source_names(keys: Any, names: Mapping[str, str], none: str = "none given") 
     if is_missing(keys):
         return none
     return "; ".join(names.get(k, k) for k in str(keys).split("; "))
+
+
+def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
+    """One row of a forest plot or table of proportions from a figure row: the exact interval of
+    its counts (times ``scale``: percent), or the printed estimate alone when it has no counts; with
+    the figure's text, how the interval was obtained, where it stands and its flag."""
+    c = counts(row)
+    if c is not None:
+        p = proportion_ci(*c, "exact")
+        est, lo, hi = scale * p.proportion, scale * p.lower, scale * p.upper
+        basis = "counts printed; exact 95% CI computed"
+    else:
+        est, lo, hi = float(_get(row, "estimate")), float("nan"), float("nan")
+        basis = "percentage printed without a count: no interval can be computed"
+    return {
+        "n": _get(row, "total"),
+        "estimate": est,
+        "ci_lower": lo,
+        "ci_upper": hi,
+        "figure": figure_text(row),
+        "basis": basis,
+        "locator": _get(row, "locator"),
+        "flag": _get(row, "flag"),
+    }
+
+
+def complement_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
+    """A :func:`forest_row` for the complement of a printed count (the source prints, say, the
+    MRD-positive infants; the row is the MRD-negative ones): total minus events, marked as computed."""
+    total = int(_get(row, "total"))
+    events = total - int(_get(row, "events"))
+    p = proportion_ci(events, total, "exact")
+    return {
+        "n": total,
+        "estimate": scale * p.proportion,
+        "ci_lower": scale * p.lower,
+        "ci_upper": scale * p.upper,
+        "figure": proportion_text(events, total),
+        "basis": "computed: total minus the printed complement",
+        "locator": _get(row, "locator"),
+        "flag": None,
+    }
