@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,38 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
         return names
     used = {a or b for a, b in _NAMED.findall(code)}
     if _LOOKUP.search(code):
-        used |= set(SHOWN_TABLES)
+        used |= _looked_up(code, all_tables)
     return used & names
+
+
+def _looked_up(code: str, tables: Iterable[str] | Mapping[str, Path]) -> set[str]:
+    """The tables a page's lookups by id (``ds.fig("x", "some-id")``) reach: those holding an id the
+    code names as a string, and the studies (a flag on a study record goes with its figures). With
+    table names only (no files to read the ids from), every table a page can show."""
+    if not isinstance(tables, Mapping):
+        return set(SHOWN_TABLES)
+    literals = set(_LITERAL.findall(code))
+    found = {"studies"}
+    for name in SHOWN_TABLES:
+        path = tables.get(name)
+        if path is not None and literals & _ids(path, path.stat().st_mtime_ns if path.exists() else 0):
+            found.add(name)
+    return found
+
+
+_LITERAL = re.compile(r"[\"']([A-Za-z0-9][\w.-]*)[\"']")
+
+
+@lru_cache(maxsize=32)
+def _ids(path: Path, _mtime: int) -> frozenset[str]:
+    """The first column of a table's CSV (its id)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return frozenset(row[0] for row in list(csv.reader(f))[1:] if row)
+    except OSError:
+        return frozenset()
 
 
 def _digest(paths: Iterable[Path]) -> str:
