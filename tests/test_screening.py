@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from livingreview import screening
-from livingreview.charts import PrismaCounts
-from livingreview.screening import check_screening, prisma_counts, split_keys
-from livingreview.validate import check_project, main
+from livingreview.checks import screening
+from livingreview.checks.screening import check_screening
+from livingreview.checks.validate import check_project, main
+from livingreview.review.prisma import PrismaCounts
+from livingreview.review.screening import prisma_counts, split_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "valid"
