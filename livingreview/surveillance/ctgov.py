@@ -16,11 +16,24 @@ from .records import Candidate, TrialRecord
 STUDIES = "https://clinicaltrials.gov/api/v2/studies"
 PAGE_SIZE = 100
 
-STATUSES = frozenset({
-    "ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION", "NOT_YET_RECRUITING", "RECRUITING",
-    "SUSPENDED", "TERMINATED", "WITHDRAWN", "AVAILABLE", "NO_LONGER_AVAILABLE", "TEMPORARILY_NOT_AVAILABLE",
-    "APPROVED_FOR_MARKETING", "WITHHELD", "UNKNOWN",
-})  # fmt: skip
+STATUSES = frozenset(
+    {
+        "ACTIVE_NOT_RECRUITING",
+        "COMPLETED",
+        "ENROLLING_BY_INVITATION",
+        "NOT_YET_RECRUITING",
+        "RECRUITING",
+        "SUSPENDED",
+        "TERMINATED",
+        "WITHDRAWN",
+        "AVAILABLE",
+        "NO_LONGER_AVAILABLE",
+        "TEMPORARILY_NOT_AVAILABLE",
+        "APPROVED_FOR_MARKETING",
+        "WITHHELD",
+        "UNKNOWN",
+    }
+)
 PHASES = frozenset({"NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"})
 DATE_TYPES = frozenset({"ACTUAL", "ESTIMATED"})
 
@@ -61,7 +74,9 @@ def parse_study(study: dict, request: str) -> TrialRecord:
     return TrialRecord(
         nct_id=nct,
         aliases=tuple(ids.nct(a) for a in ident.get("nctIdAliases") or [] if ids.nct(a)),
-        secondary_ids=tuple((s.get("id", ""), s.get("type", "")) for s in ident.get("secondaryIdInfos") or []),
+        secondary_ids=tuple(
+            (s.get("id", ""), s.get("type", "")) for s in ident.get("secondaryIdInfos") or []
+        ),
         brief_title=ident.get("briefTitle", ""),
         official_title=ident.get("officialTitle", ""),
         acronym=ident.get("acronym", ""),
@@ -72,7 +87,9 @@ def parse_study(study: dict, request: str) -> TrialRecord:
         minimum_age=elig.get("minimumAge", ""),
         maximum_age=elig.get("maximumAge", ""),
         conditions=tuple((ps.get("conditionsModule") or {}).get("conditions") or []),
-        interventions=tuple(f"{i.get('type', '')}: {i.get('name', '')}" for i in arms.get("interventions") or []),
+        interventions=tuple(
+            f"{i.get('type', '')}: {i.get('name', '')}" for i in arms.get("interventions") or []
+        ),
         arms=tuple(a.get("label", "") for a in arms.get("armGroups") or []),
         sponsor=((ps.get("sponsorCollaboratorsModule") or {}).get("leadSponsor") or {}).get("name", ""),
         start_date=start.get("date", ""),
@@ -81,7 +98,9 @@ def parse_study(study: dict, request: str) -> TrialRecord:
         completion_date_type=_enum(done.get("type"), DATE_TYPES, "completionDateStruct.type", nct, request),
         last_update=(status.get("lastUpdatePostDateStruct") or {}).get("date", ""),
         has_results=bool(study.get("hasResults")),
-        result_pmids=tuple(ids.pmid(r.get("pmid")) for r in refs if r.get("type") == "RESULT" and ids.pmid(r.get("pmid"))),
+        result_pmids=tuple(
+            ids.pmid(r.get("pmid")) for r in refs if r.get("type") == "RESULT" and ids.pmid(r.get("pmid"))
+        ),
     )
 
 
@@ -115,7 +134,9 @@ def search(client: Client, query: str, start: date, end: date) -> tuple[Result, 
             raise SearchError(request, "the answer has no 'studies' list")
         if reported is None:
             if not isinstance(data.get("totalCount"), int):
-                raise SearchError(request, "the answer has no integer totalCount although countTotal=true was asked")
+                raise SearchError(
+                    request, "the answer has no integer totalCount although countTotal=true was asked"
+                )
             reported = data["totalCount"]
         token = data.get("nextPageToken") or ""
         if not data["studies"] and token:

@@ -39,7 +39,7 @@ class Outcome:
 
 
 def keys_of(c: Candidate, shared_dois: frozenset[str] = frozenset()) -> frozenset[str]:
-    keys = set()
+    keys = {f"src:{c.source}:{c.source_id}"}
     if c.pmid:
         keys.add(f"pmid:{c.pmid}")
     if c.pmcid:

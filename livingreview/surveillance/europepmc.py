@@ -63,7 +63,13 @@ def search(client: Client, query: str, start: date, end: date) -> Result:
     cursor, reported, records = "*", None, []
     first = None
     while True:
-        params = {"query": q, "format": "json", "resultType": "core", "pageSize": PAGE_SIZE, "cursorMark": cursor}
+        params = {
+            "query": q,
+            "format": "json",
+            "resultType": "core",
+            "pageSize": PAGE_SIZE,
+            "cursorMark": cursor,
+        }
         request = describe(SEARCH, params)
         first = first or request
         data = _json(client.get(SEARCH, params).text, request)

@@ -97,7 +97,8 @@ class Client:
                 response = self._http.get(url, params=dict(params or {}))
             except httpx.ConnectError as exc:
                 raise NoNetwork(
-                    shown, f"cannot reach the host ({exc}); is there a network connection? Nothing was changed"
+                    shown,
+                    f"cannot reach the host ({exc}); is there a network connection? Nothing was changed",
                 ) from None
             except httpx.TimeoutException:
                 last = "no answer before the timeout"

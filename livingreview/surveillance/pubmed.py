@@ -77,28 +77,36 @@ def _article(el: ET.Element) -> Candidate:
     if book and not title:
         title = _text(citation.find("Book/BookTitle"))
     authors = tuple(
-        " ".join(x for x in (a.findtext("LastName"), a.findtext("Initials")) if x) or _text(a.find("CollectiveName"))
+        " ".join(x for x in (a.findtext("LastName"), a.findtext("Initials")) if x)
+        or _text(a.find("CollectiveName"))
         for a in (article.findall("AuthorList/Author") if article is not None else [])
     )
     abstract = " ".join(
         ((p.get("Label") + ": ") if p.get("Label") else "") + _text(p)
         for p in (article.findall("Abstract/AbstractText") if article is not None else [])
     )
-    journal = _text(citation.find("Article/Journal/Title")) if not book else _text(citation.find("Book/BookTitle"))
+    journal = (
+        _text(citation.find("Article/Journal/Title")) if not book else _text(citation.find("Book/BookTitle"))
+    )
     year = (
         citation.findtext("Article/Journal/JournalIssue/PubDate/Year")
         or (citation.findtext("Article/Journal/JournalIssue/PubDate/MedlineDate") or "")[:4]
         or citation.findtext("Book/PubDate/Year")
         or ""
     )
-    id_list = el.findall("PubmedData/ArticleIdList/ArticleId") or el.findall("PubmedBookData/ArticleIdList/ArticleId")
+    id_list = el.findall("PubmedData/ArticleIdList/ArticleId") or el.findall(
+        "PubmedBookData/ArticleIdList/ArticleId"
+    )
     found = {a.get("IdType"): (a.text or "").strip() for a in id_list}
     doi = ids.doi(found.get("doi"))
     if not doi and article is not None:
         for loc in article.findall("ELocationID"):
             if loc.get("EIdType") == "doi":
                 doi = ids.doi(loc.text)
-    types = tuple(_text(t) for t in (article.findall("PublicationTypeList/PublicationType") if article is not None else []))
+    types = tuple(
+        _text(t)
+        for t in (article.findall("PublicationTypeList/PublicationType") if article is not None else [])
+    )
     banks = tuple(
         ids.nct(acc.text)
         for bank in citation.findall("Article/DataBankList/DataBank")
@@ -166,8 +174,14 @@ def search(client: Client, query: str, start: date, end: date, who: Identity) ->
     records: list[Candidate] = []
     fetch = EUTILS + "efetch.fcgi"
     for retstart in range(0, count, BATCH):
-        p = {"db": "pubmed", "query_key": key, "WebEnv": webenv, "retstart": retstart, "retmax": BATCH,
-             "retmode": "xml"} | who.params()
+        p = {
+            "db": "pubmed",
+            "query_key": key,
+            "WebEnv": webenv,
+            "retstart": retstart,
+            "retmax": BATCH,
+            "retmode": "xml",
+        } | who.params()
         records += parse_efetch(client.get(fetch, p).text, describe(fetch, p))
     if len(records) != count:
         raise SearchError(
