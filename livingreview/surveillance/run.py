@@ -210,10 +210,9 @@ def _followed_trials(
                     "detected_on": today.isoformat(),
                 }
             )
-            n = (
-                sum(1 for s in sources if s["nct_id"] == nct)
-                + sum(1 for s in source_rows if s["nct_id"] == nct)
-                + 1
+            n = 1 + max(
+                (int(s["source_id"].rsplit("-", 1)[1]) for s in sources + source_rows if s["nct_id"] == nct),
+                default=0,
             )
             source_rows.append(
                 {
@@ -309,13 +308,13 @@ def render_summary(s: Summary, limit: int = 200) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(root: Path, summary_path: Path | None = None, today: date | None = None) -> int:
+def main(root: Path, summary_path: Path | None = None, today: date | None = None, **replay) -> int:
     """``python -m livingreview search``: run, write, print the summary; exit 1 with the
     request and what was wrong when anything fails (and then nothing is written)."""
     import sys
 
     try:
-        s = search(root, today=today)
+        s = search(root, today=today, **replay)  # replay: transport, identity, sleep (tests)
     except SearchError as exc:
         print(f"search: {exc}", file=sys.stderr)
         print("search: stopped; nothing was written (data/ is unchanged)", file=sys.stderr)
