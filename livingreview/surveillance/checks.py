@@ -208,8 +208,18 @@ def _trials(root: Path) -> list[Problem]:
     by_field: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for _, s in srcs:
         by_field[(s.get("nct_id", ""), s.get("field", ""))].append(s)
+    study_ids = {r.get("study_id", "") for _, r in (_rows(root, "data/studies.csv") or [])}
     for line, r in rows:
         nct = r.get("nct_id", "")
+        if r.get("study_id") and study_ids and r["study_id"] not in study_ids:
+            out.append(
+                Problem(
+                    tables.TRIALS,
+                    line,
+                    "study_id",
+                    f"{r['study_id']!r} is not a study_id of data/studies.csv",
+                )
+            )
         for printed, col in (("minimum_age", "minimum_age_days"), ("maximum_age", "maximum_age_days")):
             expected = trials.age_days(r.get(printed, ""))
             given = r.get(col, "")
