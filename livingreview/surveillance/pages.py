@@ -79,7 +79,11 @@ def timeline(root: Path) -> alt.Chart:
     bar, named in the legend and the tooltip."""
     t = _frame(root, tables.TRIALS)
     t = t[(t["start_date"] != "") & (t["completion_date"] != "")].copy()
-    t["trial"] = [a or n for a, n in zip(t["acronym"], t["nct_id"], strict=True)]
+    # the flag is part of the label, so that it shows wherever the trial's dates do
+    t["trial"] = [
+        (a or n) + (f" (flag: {f})" if f else "")
+        for a, n, f in zip(t["acronym"], t["nct_id"], t["flag"], strict=True)
+    ]
     t["status"] = t["overall_status"].map(lambda s: STATUS_LABELS.get(s, s or "not stated"))
     t["completion is"] = t["completion_date_type"].map(lambda k: DATE_TYPE_LABELS.get(k, k))
     t["start is"] = t["start_date_type"].map(lambda k: DATE_TYPE_LABELS.get(k, k))
@@ -94,7 +98,9 @@ def timeline(root: Path) -> alt.Chart:
         )
     )
     base = alt.Chart(t).encode(
-        y=alt.Y("trial:N", title=None, sort=alt.EncodingSortField("start_date")),
+        y=alt.Y(
+            "trial:N", title=None, sort=alt.EncodingSortField("start_date"), axis=alt.Axis(labelLimit=400)
+        ),
         x=alt.X("start_date:T", title="Start to completion"),
         x2="completion_date:T",
         color=alt.Color("status:N", title="Status", scale=alt.Scale(scheme="tableau10")),
