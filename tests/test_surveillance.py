@@ -550,3 +550,96 @@ def test_title_pruning_misses_no_pair_above_the_threshold():
         assert (got[i][1] if got[i][0] >= 0 else 0) == pytest.approx(
             top if top >= dedup.THRESHOLD else 0, abs=1e-3
         )
+
+
+def test_screening_from_the_command_line_and_the_updated_flow(project, tmp_path, capsys):
+    from livingreview.surveillance import cli, report
+
+    run.write(project, replay(project))
+    out = tmp_path / "candidates.ris"
+    assert cli.main(["screen", "export", str(out)], project) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.count("ER  -") == 7
+    # Rayyan: one included, one excluded with a reason; ASReview style needs --screener
+    rayyan = text.replace(
+        "ID  - pubmed-11748933\n", 'ID  - pubmed-11748933\nN1  - RAYYAN-INCLUSION: {"Ana"=>"Included"}\n'
+    ).replace(
+        "ID  - pubmed-11700088\n",
+        'ID  - pubmed-11700088\nN1  - RAYYAN-INCLUSION: {"Ana"=>"Excluded"} | '
+        "RAYYAN-EXCLUSION-REASONS: not on the review questions\n",
+    )
+    back = tmp_path / "screened.ris"
+    back.write_text(rayyan, encoding="utf-8")
+    assert cli.main(["screen", "import", str(back)], project) == 0
+    assert (
+        cli.main(
+            [
+                "screen",
+                "decide",
+                "ctgov-nct05013879",
+                "--screener",
+                "Ben",
+                "--stage",
+                "screened",
+                "--decision",
+                "excluded",
+                "--reason",
+                "duplicate of another record",
+            ],
+            project,
+        )
+        == 0
+    )
+    assert (
+        cli.main(
+            [
+                "screen",
+                "decide",
+                "pubmed-11748933",
+                "--screener",
+                "Ana",
+                "--stage",
+                "assessed",
+                "--decision",
+                "included",
+            ],
+            project,
+        )
+        == 0
+    )
+    bad = cli.main(
+        [
+            "screen",
+            "decide",
+            "pubmed-1",
+            "--screener",
+            "Ana",
+            "--stage",
+            "screened",
+            "--decision",
+            "excluded",
+            "--reason",
+            "boring",
+        ],
+        project,
+    )
+    assert bad == 1 and "reason 'boring' is not one of" in capsys.readouterr().err
+    _, entries = tables.read(project, tables.LEDGER)
+    assert [(e["entry"], e["record_id"], e["screener"], e["decision"]) for e in entries] == [
+        ("1", "pubmed-11748933", "Ana", "included"),
+        ("2", "pubmed-11700088", "Ana", "excluded"),
+        ("3", "ctgov-nct05013879", "Ben", "excluded"),
+        ("4", "pubmed-11748933", "Ana", "included"),
+    ]
+    assert check_project(project) == []
+    flow = report.updated_flow(project)
+    assert (flow["database_results"], flow["register_results"]) == (7 * (2 + 3), 7 * 2)
+    assert flow["duplicates"] == 7 * 7 - 7 + 1  # every repeat, plus the one a person found
+    assert flow["records_screened"] == 2 and flow["awaiting_screening"] == 4
+    assert (flow["records_excluded"], flow["dbr_sought_reports"], flow["dbr_assessed"]) == (1, 1, 1)
+    assert flow["new_studies"] == 1 and flow["total_studies"] == flow["previous_studies"] + 1
+    csv_text = report.prisma2020_csv(project)
+    assert csv_text.splitlines()[0] == "data,node,box,description,boxtext,tooltips,url,n"
+    assert "\nnew_studies,node15,box10," in csv_text and csv_text.rstrip().endswith(
+        f",{flow['total_reports']}"
+    )

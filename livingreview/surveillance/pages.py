@@ -151,7 +151,7 @@ def methods_numbers(root: Path) -> dict[str, str]:
         "n_never_run": words(never) if never < len(s) else f"all {len(s)}",
         "n_runs": str(len(runs)),
         "last_search": runs["run_at"].max()[:10] if len(runs) else report.NEVER,
-        "n_candidates": str(flow["records_screened"]),
+        "n_candidates": str(len(tables.read(root, tables.CANDIDATES)[1])),
         "n_awaiting": str(flow["awaiting_screening"]),
         "n_previous_studies": str(flow["previous_studies"]),
         "n_total_studies": str(flow["total_studies"]),

@@ -31,6 +31,7 @@ DUPLICATES = (
     f"of {dedup.THRESHOLD:g} or more) are kept and listed as possible duplicates for a person to decide"
 )
 NEVER = "never run"
+DUPLICATE_REASON = "duplicate of another record"
 
 
 def strategies_table(root: Path) -> pd.DataFrame:
@@ -97,9 +98,13 @@ def updated_flow(root: Path) -> dict[str, object]:
             r["records_retrieved"]
         )
     decided = [last[c["candidate_id"]] for c in cands if c["candidate_id"] in last]
+    # a possible duplicate that a person found to be the same work counts with the duplicates
+    same = sum(1 for d in decided if d["decision"] == "excluded" and d["reason"] == DUPLICATE_REASON)
+    decided = [d for d in decided if d["reason"] != DUPLICATE_REASON]
     at = Counter((d["stage"], d["decision"]) for d in decided)
     excluded_screen = at[("screened", "excluded")]
-    sought = len(cands) - excluded_screen - sum(1 for c in cands if c["candidate_id"] not in last)
+    waiting = sum(1 for c in cands if c["candidate_id"] not in last)
+    sought = len(cands) - same - excluded_screen - waiting
     not_retrieved = at[("sought", "excluded")]
     assessed = at[("assessed", "included")] + at[("assessed", "excluded")]
     reasons = Counter(
@@ -114,10 +119,10 @@ def updated_flow(root: Path) -> dict[str, object]:
         "website_results": 0,
         "organisation_results": 0,
         "citations_results": 0,
-        "duplicates": sum(int(r["duplicates"]) for r in runs),
+        "duplicates": sum(int(r["duplicates"]) for r in runs) + same,
         "excluded_automatic": 0,
         "excluded_other": 0,
-        "records_screened": len(cands),
+        "records_screened": len(cands) - same - waiting,
         "records_excluded": excluded_screen,
         "dbr_sought_reports": sought,
         "dbr_notretrieved_reports": not_retrieved,
@@ -131,7 +136,7 @@ def updated_flow(root: Path) -> dict[str, object]:
         "new_reports": new,
         "total_studies": previous + new,
         "total_reports": previous + new,
-        "awaiting_screening": sum(1 for c in cands if c["candidate_id"] not in last),
+        "awaiting_screening": waiting,
     }
 
 
