@@ -304,7 +304,7 @@ def test_followed_trial_changes_are_logged(project):
     ps["identificationModule"]["nctId"] = "NCT03643276"  # a trial the review follows
     ps["statusModule"]["overallStatus"] = "ACTIVE_NOT_RECRUITING"
     ps["statusModule"]["completionDateStruct"] = {"date": "2028-07-14", "type": "ACTUAL"}
-    ps["referencesModule"] = {"references": [{"pmid": "40000001", "type": "RESULT", "citation": "x"}]}
+    ps["referencesModule"] = {"references": [{"pmid": "11700088", "type": "RESULT", "citation": "x"}]}
     page2 = {"studies": [study]}
 
     def handler(request):
@@ -317,12 +317,17 @@ def test_followed_trial_changes_are_logged(project):
     assert ("overall_status", "status changed") in kinds
     assert ("completion_date_type", "date changed") in kinds  # empty before: not "estimated became actual"
     assert ("result_pmids", "new result PMID") in kinds
-    assert trials.new_result_pmids(s.changes) == ["40000001"]
+    assert trials.new_result_pmids(s.changes) == ["11700088"]
+    # the RESULT publication is fetched from PubMed as a literature candidate of the registry run
+    ct = next(sr for sr in s.results if sr.strategy.strategy_id == "ctgov-infant-kmt2a")
+    assert [c.pmid for c in ct.linked] == ["11700088"]
     run.write(project, s)
     _, rows = tables.read(project, tables.TRIAL_CHANGES)
     assert {r["nct_id"] for r in rows} == {"NCT03643276"} and len(rows) == len(s.changes)
     _, srcs = tables.read(project, tables.TRIAL_SOURCES)
     assert srcs[-1]["grade"] == "registry API" and srcs[-1]["url"].endswith("/NCT03643276")
+    _, runs = tables.read(project, tables.RUNS)
+    assert {r["run_id"]: r["linked_records"] for r in runs}["ctgov-infant-kmt2a-20261205"] == "1"
     assert check_project(project) == []
 
 
@@ -488,7 +493,8 @@ def test_check_reports_every_broken_surveillance_rule_at_once(project):
         f.write("1,pubmed-11748933,2026-12-06T09:00:00Z,livingreview,screened,excluded,,\n")
     got = [str(p) for p in check_project(project)]
     want = [
-        "data/search_runs.csv:2: new_records: new (2) + duplicates (0) should equal records retrieved (1)",
+        "data/search_runs.csv:2: new_records: new (2) + duplicates (0) should equal records retrieved (1) "
+        "+ linked (0)",
         "data/search_runs.csv:2: records_retrieved: 1 retrieved but 2 reported: "
         "such a run is refused, it cannot be in the log",
         "data/search_runs.csv:3: window_from: 2000-01-01 leaves a gap or an overlap: "

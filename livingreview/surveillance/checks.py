@@ -123,13 +123,15 @@ def _runs(strategies, runs) -> list[Problem]:
                     f"{ret} retrieved but {rep} reported: such a run is refused, it cannot be in the log",
                 )
             )
-        if None not in (ret, new, dup) and new + dup != ret:
+        linked = _int(r.get("linked_records", "")) or 0
+        if None not in (ret, new, dup) and new + dup != ret + linked:
             out.append(
                 Problem(
                     tables.RUNS,
                     line,
                     "new_records",
-                    f"new ({new}) + duplicates ({dup}) should equal records retrieved ({ret})",
+                    f"new ({new}) + duplicates ({dup}) should equal records retrieved ({ret}) "
+                    f"+ linked ({linked})",
                 )
             )
         if None not in (new, pos) and pos > new:

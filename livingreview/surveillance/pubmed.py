@@ -149,6 +149,18 @@ def parse_efetch(text: str, request: str) -> list[Candidate]:
     return out
 
 
+def fetch_ids(client: Client, pmids: list[str], who: Identity) -> list[Candidate]:
+    """The PubMed records of these PMIDs (efetch by id); refused unless every one comes back."""
+    url = EUTILS + "efetch.fcgi"
+    params = {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"} | who.params()
+    request = describe(url, params)
+    got = [c for c in parse_efetch(client.get(url, params).text, request) if c.pmid in set(pmids)]
+    missing = sorted(set(pmids) - {c.pmid for c in got})
+    if missing:
+        raise SearchError(request, f"PubMed returned no record for PMID {', '.join(missing)}: refused")
+    return got
+
+
 @dataclass
 class Result:
     query_as_run: str

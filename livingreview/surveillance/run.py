@@ -32,6 +32,7 @@ class StrategyResult:
     window: tuple[date, date]
     result: pubmed.Result
     trials: list[TrialRecord] = field(default_factory=list)
+    linked: list[Candidate] = field(default_factory=list)  # RESULT publications of followed trials
     counts: dict[str, int] = field(default_factory=dict)  # new, duplicates, possible (after dedup)
 
 
@@ -123,10 +124,24 @@ def search(
             else:
                 res, found = ctgov.search(other, s.query, *window)
                 results.append(StrategyResult(s, window, res, found))
+        _fetch_result_publications(root, results, ncbi, who)
     finally:
         ncbi.close()
         other.close()
     return _assemble(root, today, results, skipped)
+
+
+def _fetch_result_publications(root: Path, results: list[StrategyResult], ncbi: Client, who) -> None:
+    """A followed trial that names a new RESULT publication (a PMID not yet in its row): the
+    publication is fetched from PubMed and becomes a literature candidate of that run."""
+    _, rows = tables.read(root, tables.TRIALS)
+    had = {r["nct_id"]: set((r.get("result_pmids") or "").split("; ")) for r in rows}
+    for sr in results:
+        wanted = sorted(
+            {p for t in sr.trials if t.nct_id in had for p in t.result_pmids if p not in had[t.nct_id]}
+        )
+        if wanted:
+            sr.linked = pubmed.fetch_ids(ncbi, wanted, who)
 
 
 def _assemble(root: Path, today: date, results: list[StrategyResult], skipped: list[str]) -> Summary:
@@ -137,7 +152,7 @@ def _assemble(root: Path, today: date, results: list[StrategyResult], skipped: l
     taken: list[dedup.Known] = []
     for sr in results:
         run_id = f"{sr.strategy.strategy_id}-{sr.window[1]:%Y%m%d}"
-        outcome = dedup.deduplicate(sr.result.records, on_file + taken, next_id=_candidate_id)
+        outcome = dedup.deduplicate(sr.result.records + sr.linked, on_file + taken, next_id=_candidate_id)
         near = {rid: (of, score) for rid, _, of, score in outcome.possible}
         for rid, c in outcome.new:
             row = _candidate_row(rid, c, run_id, near.get(rid))
@@ -161,6 +176,7 @@ def _assemble(root: Path, today: date, results: list[StrategyResult], skipped: l
                 "run_at": run_at,
                 "records_reported": sr.result.reported,
                 "records_retrieved": len(sr.result.records),
+                "linked_records": len(sr.linked),
                 "new_records": len(outcome.new),
                 "duplicates": len(outcome.duplicates),
                 "possible_duplicates": len(outcome.possible),
