@@ -30,10 +30,11 @@ ALL = "*"
 
 _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 # How a chapter reaches the dataset: `ds.outcomes`, `ds["outcomes"]`; anything that walks every
-# table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) depends on all of them.
+# table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) or hands the engine
+# the project folder (`ds.root`: the surveillance pages read their CSV files) depends on all.
 _NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 _WHOLE = re.compile(
-    r"\bds\s*\.\s*(?:tables|package|items|keys|values)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
+    r"\bds\s*\.\s*(?:tables|package|items|keys|values|root)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
 )
 _USES_DATA = re.compile(r"\bbook\.start\s*\(|\bdata\.load\s*\(")
 
@@ -68,8 +69,8 @@ def _engine_digest(mtimes: tuple[tuple[str, float], ...]) -> str:
 
 
 def engine_digest() -> str:
-    files = sorted(ENGINE_DIR.glob("*.py"))
-    return _engine_digest(tuple((p.name, p.stat().st_mtime) for p in files))
+    files = sorted(ENGINE_DIR.rglob("*.py"))  # sub-packages too (livingreview/surveillance)
+    return _engine_digest(tuple((p.relative_to(ENGINE_DIR).as_posix(), p.stat().st_mtime) for p in files))
 
 
 def resources(root: Path) -> dict[str, Path]:

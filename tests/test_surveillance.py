@@ -649,3 +649,20 @@ def test_screening_from_the_command_line_and_the_updated_flow(project, tmp_path,
     assert "\nnew_studies,node15,box10," in csv_text and csv_text.rstrip().endswith(
         f",{flow['total_reports']}"
     )
+
+
+def test_the_surveillance_pages_are_executed_again_when_their_data_or_engine_changes(tmp_path):
+    from livingreview import freshness
+
+    root = Path(__file__).resolve().parent.parent
+    md = (root / "chapters" / "trials.md").read_text(encoding="utf-8")
+    used = freshness.tables_used(md, freshness.resources(root))
+    assert {"trials", "trial_sources", "trial_changes", "releases"} <= used
+    before = freshness.fingerprint(md, root)
+    copy = project_copy(tmp_path / "p")
+    with open(copy / tables.TRIALS, "a", encoding="utf-8") as f:
+        f.write("NCT00000001,,,x,,,,,,,,,,,,,,,,,,,,,,\n")
+    assert freshness.fingerprint(md, copy) != before
+    assert "surveillance/dedup.py" in {
+        p.relative_to(freshness.ENGINE_DIR).as_posix() for p in freshness.ENGINE_DIR.rglob("*.py")
+    }
