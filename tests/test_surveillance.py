@@ -485,6 +485,7 @@ def test_check_reports_every_broken_surveillance_rule_at_once(project):
     _set(project, tables.RUNS, 2, "records_retrieved", "1")
     _set(project, tables.RUNS, 3, "window_from", "2000-01-01")
     _set(project, tables.STRATEGIES, 2, "date_field", "CREATION_DATE")
+    _set(project, tables.STRATEGIES, 5, "query", "blinatumomab[tiab]")
     _set(project, tables.TRIALS, 2, "maximum_age_days", "366")
     _set(project, tables.TRIALS, 3, "flag", "secondary; inconsistent")
     _set(project, tables.TRIALS, 3, "acronym", "AIEOP-BFM ALL 2017")
@@ -500,6 +501,8 @@ def test_check_reports_every_broken_surveillance_rule_at_once(project):
         "data/search_runs.csv:3: window_from: 2000-01-01 leaves a gap or an overlap: "
         "europepmc-infant-kmt2a's windows are contiguous, this one should start on 1900-01-01",
         "data/search_strategies.csv:2: date_field: pubmed windows on crdt, not 'CREATION_DATE'",
+        "data/search_runs.csv:5: query_as_run: does not contain pubmed-mpal's query as it stands in "
+        "data/search_strategies.csv: a strategy is never edited once it has run (add a new strategy instead)",
         "data/trials.csv:2: maximum_age_days: maximum_age '≤365 days of age at time of diagnosis of ALL' "
         "is 365 days (1 year = 365 days), not 366",
         "data/trials.csv:3: acronym: no row of data/trial_sources.csv gives the page this value was read on",

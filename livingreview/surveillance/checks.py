@@ -89,6 +89,7 @@ def _strategies(rows) -> list[Problem]:
 def _runs(strategies, runs) -> list[Problem]:
     out = []
     first = {r["strategy_id"]: _date(r.get("first_window_start", "")) for _, r in strategies}
+    queries = {r["strategy_id"]: r.get("query", "") for _, r in strategies}
     last_end: dict[str, date] = {}
     for line, r in runs:
         sid = r.get("strategy_id", "")
@@ -107,6 +108,17 @@ def _runs(strategies, runs) -> list[Problem]:
                         f"should start on {expected}",
                     )
                 )
+        q = queries.get(sid)
+        if q and r.get("query_as_run") and f"({q})" not in r["query_as_run"]:
+            out.append(
+                Problem(
+                    tables.RUNS,
+                    line,
+                    "query_as_run",
+                    f"does not contain {sid}'s query as it stands in {tables.STRATEGIES}: a strategy "
+                    "is never edited once it has run (add a new strategy instead)",
+                )
+            )
         if wt and sid:
             last_end[sid] = wt
             if r.get("run_id") and r["run_id"] != f"{sid}-{wt:%Y%m%d}":
