@@ -29,10 +29,11 @@ from livingreview.core.paths import ENGINE_DIR, PACKAGE_FILE, SHOWN_TABLES
 ALL = "*"
 
 # How a chapter reaches the dataset: `ds.outcomes`, `ds["outcomes"]`; anything that walks every
-# table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) depends on all of them.
+# table (`ds.tables`, `ds.package`, a computed `ds[name]`, `schema_table`) or hands the engine
+# the project folder (`ds.root`: the surveillance pages read their CSV files) depends on all.
 _NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 _WHOLE = re.compile(
-    r"\bds\s*\.\s*(?:tables|package|items|keys|values)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
+    r"\bds\s*\.\s*(?:tables|package|items|keys|values|root)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
 )
 # The page API's row lookups (``ds.fig``, ``ds.row``...) find a row by its id in any of the tables
 # a page can show (livingreview.book.SHOWN_TABLES).

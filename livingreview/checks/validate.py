@@ -851,6 +851,10 @@ def _run(root: Path | str | None, *, full: bool) -> _Run:
 
         run.problems.extend(check_screening(root))
         # ---- end screening log
+        # ---- literature and registry surveillance (livingreview/surveillance/checks.py)
+        from livingreview.surveillance.checks import check_surveillance
+
+        run.problems.extend(check_surveillance(root))
     # exact duplicates out, stable order: by file, then line
     unique = list(dict.fromkeys(run.problems))
     run.problems = sorted(unique, key=Problem.sort_key)

@@ -10,6 +10,7 @@
 - bundle: generate the offline Vega bundle into the environment (``make`` does, on install).
 - bench: build times, page weights and chart times, measured on a temporary copy of the project
   (``python -m livingreview bench --help``; see README, "Performance").
+- search, screen: literature and registry surveillance (``livingreview.surveillance.cli``).
 """
 
 from __future__ import annotations
@@ -287,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         from livingreview.cli import bench
 
         return bench.main(argv[1:])
+    if argv[:1] in (["search"], ["screen"]):  # literature and registry surveillance
+        from livingreview.surveillance.cli import main as surveillance
+
+        return surveillance(argv, ROOT)
     parser = argparse.ArgumentParser(
         prog="python -m livingreview",
         description=__doc__,

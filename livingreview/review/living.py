@@ -81,6 +81,12 @@ def write_downloads(root: Path, outdir: Path) -> list[Path]:
         dest = target / src.name
         dest.write_bytes(src.read_bytes())
         written.append(dest)
+    # The updated-review PRISMA flow of the searches, in the PRISMA2020 R package's CSV layout.
+    from livingreview.surveillance.report import prisma2020_csv
+
+    flow = target / "prisma2020_updated_review.csv"
+    flow.write_text(prisma2020_csv(root), encoding="utf-8")
+    written.append(flow)
     archive = target / "livingreview-data.zip"  # the version is inside, in datapackage.json
     # Fixed timestamps: the same data gives the same zip, build after build.
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
