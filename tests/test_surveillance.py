@@ -16,6 +16,7 @@ import httpx
 import pytest
 from surveillance_replay import digest, fixture, project_copy, recorded, transport
 
+from livingreview.checks.validate import check_project
 from livingreview.surveillance import (
     checks,
     ctgov,
@@ -31,7 +32,6 @@ from livingreview.surveillance import (
     trials,
 )
 from livingreview.surveillance.records import Candidate
-from livingreview.checks.validate import check_project
 
 TODAY = date(2026, 12, 6)  # windows end the day before: 2026-12-05
 WHO = pubmed.Identity("livingreview", "maintainer@example.org", "SECRET-KEY-123")
