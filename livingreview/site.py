@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from livingreview.prerender import chart_drawing_problems
 from livingreview.problems import Problem
 from livingreview.render import CHART_CLASS
 
@@ -147,12 +148,14 @@ def check_site(root: Path, html_dir: Path | None = None) -> list[Problem]:
                 continue
             if "vega-lite" not in schema:
                 problems.append(Problem(rel, None, None, f"chart {i}: not a Vega-Lite spec"))
-        if scan.specs and 'src="_static/livingreview/vega-bundle.js' not in page.read_text(
+        if scan.specs and 'data-lr-bundle="_static/livingreview/vega-bundle.js' not in page.read_text(
             encoding="utf-8"
         ).replace("../", ""):
             problems.append(
-                Problem(rel, None, None, "page has charts but does not load the site's Vega bundle")
+                Problem(rel, None, None, "page has charts but does not name the site's Vega bundle")
             )
+        drawings = chart_drawing_problems(page.read_text(encoding="utf-8"))
+        problems += [Problem(rel, None, None, p) for p in drawings]
     if not (html_dir / "_static" / "livingreview" / "vega-bundle.js").exists():
         problems.append(
             Problem(

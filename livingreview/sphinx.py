@@ -22,7 +22,7 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging as sphinx_logging
 
-from livingreview import __version__, living
+from livingreview import __version__, living, reader
 from livingreview.book import CACHE_DIR, ROWS_DIR
 from livingreview.render import CHART_CLASS
 
@@ -363,16 +363,12 @@ def _page_context(
                 name,
                 kept,
             )
-    # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once: fetched from the
-    # start (preload), run right after the page's content, so that it draws the charts as soon as
-    # they are parsed, not after the theme's deferred scripts (1.5 MB of icons) and
-    # DOMContentLoaded.
+    # Per-page: pages that carry a chart (drawn at build time) get the small loader that fetches
+    # the ~0.9 MB bundle for the interactive view when the reader reaches for a chart.
     if f'class="{CHART_CLASS}"' in body and html_page:
         src = context["pathto"](f"_static/{STATIC_DIR}/{BUNDLE_NAME}", 1)
-        context["metatags"] = (
-            context.get("metatags", "") + f'\n<link rel="preload" href="{src}" as="script" />'
-        )
-        body += f'\n<script src="{src}"></script>\n'
+        loader = context["pathto"](f"_static/{reader.OUT_DIR}/{reader.CHARTS_JS}", 1)
+        body += reader.charts_script(loader, src)
         context["body"] = body
     if SORTABLE_CLASS in body or 'data-lr-rows="' in body:
         app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600, loading_method="defer")
@@ -546,6 +542,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _create_execution_cache, priority=900)
     app.connect("source-read", _stop_if_check_failed, priority=100)
     freshness.setup(app)
+    reader.setup(app)
     kernels.setup(app)
     feed.setup(app)
     app.add_css_file(f"{STATIC_DIR}/{CSS_NAME}")
