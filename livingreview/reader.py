@@ -65,6 +65,11 @@ def _write_static(app: Sphinx, exception: Exception | None) -> None:
         if f.is_file():
             shutil.copyfile(f, out / f.name)
     icons.write_icons_css(Path(app.outdir), out / ICONS_CSS)
+    # A PDF printed from an earlier build would not match these pages: `make pdf` prints anew.
+    from livingreview.living import DOWNLOADS
+    from livingreview.pdf import PDF_NAME
+
+    (Path(app.outdir) / DOWNLOADS / PDF_NAME).unlink(missing_ok=True)
 
 
 def setup(app: Sphinx) -> None:
