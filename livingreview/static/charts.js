@@ -33,6 +33,12 @@
       svg.setAttribute("role", "img");
       svg.setAttribute("aria-label", name);
       svg.removeAttribute("aria-roledescription");
+      // Its parts are drawing, not separate images: the description says what they show.
+      svg.querySelectorAll("[role], [aria-roledescription], [aria-label]").forEach(function (n) {
+        n.removeAttribute("role");
+        n.removeAttribute("aria-roledescription");
+        n.removeAttribute("aria-label");
+      });
     }
     var summary = el.querySelector("details > summary");
     if (summary) summary.setAttribute("aria-label", "Save this chart as an image");
