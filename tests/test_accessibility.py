@@ -139,3 +139,38 @@ def test_charts_are_drawn_without_javascript(browser: object, server: str, doc: 
         assert w > 100 and h > 50 and parts > 5, (
             f"{doc}: chart {i} not drawn without JavaScript ({w}x{h}, {parts})"
         )
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["js", "nojs"])
+def test_phone_width_needs_no_horizontal_scrolling(browser: object, server: str, scripts: bool) -> None:  # noqa: F811
+    """At 375 px every page's text fits the screen: the page itself does not scroll sideways
+    (a wide table scrolls in its own box), and every chart fits the column."""
+    problems = []
+    for doc in PAGES:
+        context, page = _open(
+            browser,
+            f"{server}{doc}.html",
+            viewport={"width": 375, "height": 740},
+            java_script_enabled=scripts,
+        )
+        try:
+            widths = page.evaluate(  # type: ignore[attr-defined]
+                """() => ({page: document.documentElement.scrollWidth,
+                  screen: document.documentElement.clientWidth,
+                  article: document.querySelector('.bd-article').getBoundingClientRect().right,
+                  charts: [...document.querySelectorAll('div.lr-vega-target > svg')]
+                          .map(s => s.getBoundingClientRect().right),
+                  wide: [...document.querySelectorAll('.bd-article table')]
+                        .filter(t => t.scrollWidth > t.clientWidth + 1)
+                        .map(t => getComputedStyle(t).overflowX === 'auto'
+                                  || getComputedStyle(t.parentElement).overflowX === 'auto')})"""
+            )
+        finally:
+            context.close()  # type: ignore[attr-defined]
+        if widths["page"] > widths["screen"]:
+            problems.append(f"{doc}: the page is {widths['page']} px wide on a {widths['screen']} px screen")
+        if any(right > widths["screen"] + 1 for right in widths["charts"]):
+            problems.append(f"{doc}: a chart is wider than the screen: {widths['charts']}")
+        if not all(widths["wide"]):
+            problems.append(f"{doc}: a wide table does not scroll in its own box")
+    assert not problems, "\n".join(problems)

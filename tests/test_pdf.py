@@ -140,3 +140,37 @@ def test_the_raster_check_finds_a_raster_image(
     )
     reader = PdfReader(target)
     assert sum(_images(p, set()) for p in reader.pages) >= 1
+
+
+def test_a_single_page_prints_without_navigation(built_book: Path) -> None:
+    """The print stylesheet: a page printed on its own shows its content and charts, not the
+    site's header, sidebars or buttons."""
+    from playwright.sync_api import sync_playwright
+
+    from livingreview.bench import CHROMIUM_FLAGS
+    from tests.test_browser import _chromium
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto((built_book / "chapters" / "blinatumomab.html").as_uri(), wait_until="load")
+            page.emulate_media(media="print")
+            shown = page.evaluate(
+                """() => Object.fromEntries(['.bd-header', '.bd-sidebar-primary', '.bd-sidebar-secondary',
+                    '.prev-next-area', 'input.lr-filter', '.bd-article', 'div.lr-vega-target > svg']
+                  .map(s => [s, [...document.querySelectorAll(s)]
+                    .some(e => e.getBoundingClientRect().height > 0
+                               && getComputedStyle(e).display !== 'none')]))"""
+            )
+        finally:
+            browser.close()
+    assert shown == {
+        ".bd-header": False,
+        ".bd-sidebar-primary": False,
+        ".bd-sidebar-secondary": False,
+        ".prev-next-area": False,
+        "input.lr-filter": False,
+        ".bd-article": True,
+        "div.lr-vega-target > svg": True,
+    }
