@@ -37,15 +37,18 @@ def _interactive(page: object) -> None:
         )
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("doc", PAGES)
-def test_no_serious_accessibility_violations(browser: object, server: str, doc: str) -> None:  # noqa: F811
-    context, page = _open(browser, f"{server}{doc}.html")
+def test_no_serious_accessibility_violations(browser: object, server: str, doc: str, scheme: str) -> None:  # noqa: F811
+    """In both colour modes (the theme follows the reader's system setting on a first visit)."""
+    context, page = _open(browser, f"{server}{doc}.html", color_scheme=scheme)
     try:
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme  # type: ignore[attr-defined]
         found = axe.violations(page)
-        assert not found, f"{doc} as loaded:\n{axe.summary(found)}"
+        assert not found, f"{doc} ({scheme}) as loaded:\n{axe.summary(found)}"
         _interactive(page)
         found = axe.violations(page)
-        assert not found, f"{doc} with interactive charts:\n{axe.summary(found)}"
+        assert not found, f"{doc} ({scheme}) with interactive charts:\n{axe.summary(found)}"
     finally:
         context.close()  # type: ignore[attr-defined]
 
