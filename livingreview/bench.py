@@ -1012,8 +1012,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "## Page weight",
         "",
-        "First visit: the HTML plus every same-site script, stylesheet, font and image it "
-        "references, each counted once (the Vega bundle included on chart pages). Rows on "
+        "First visit (counted from the files): the HTML plus every same-site script, stylesheet, "
+        "font and image it references, each counted once (an upper bound: fonts named by the "
+        "theme's CSS count whether used or not; the bytes over HTTP are below). Rows on "
         "demand: the rest of a long table, loaded only when the reader asks for it (not in "
         "the first visit).",
         "",
@@ -1042,8 +1043,9 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             "## Charts",
             "",
-            "Milliseconds from navigation until every chart on the page has "
-            "rendered; fresh browser context per load, network outside the site blocked.",
+            "Charts are drawn in the HTML; milliseconds from the reader pointing at a chart (after "
+            "load) until every chart on the page has its interactive view; fresh browser context "
+            "per load, network outside the site blocked.",
             "",
             "| Page | Charts | Loads (ms) | Median |",
             "|---|---:|---|---:|",
