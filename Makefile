@@ -7,7 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 
-.PHONY: book test check site bench search serve lock clean
+AXE    := tests/axe/node_modules/.ready
+
+.PHONY: book test check site bench search serve lock clean pdf
 
 $(READY): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +30,19 @@ book: $(READY)
 site: $(READY)
 	$(BIN)/python -m livingreview site
 
-test: $(READY)
+# axe-core for the browser test's accessibility check: the version pinned in
+# tests/axe/package-lock.json, installed from npm (nothing is fetched when the tests run).
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	cd tests/axe && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+test: $(READY) $(AXE)
 	$(BIN)/python -m pytest
+
+# The whole book as one PDF (headless Chromium, offline), into the site's downloads/.
+pdf: $(READY)
+	$(BIN)/python -m livingreview build
+	$(BIN)/python -m livingreview pdf
 
 # Build times, page weights and chart times, measured on a temporary copy of the project:
 # _build/bench/report.json and report.md (also printed). See README, "Performance".

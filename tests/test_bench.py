@@ -223,13 +223,42 @@ def test_weight_changes_and_targets_on_a_fake_report() -> None:
         "no-op rebuild": True,
         "prose-only edit executes no page": False,
         "heaviest page HTML": True,
-        "charts rendered": True,
+        "interactive charts drawn": True,
         "build at 100 x data": True,
         "page weights at 100 x": False,
     }
     report["targets"] = bench.targets(report)
     text = bench.markdown(report)
     assert "| FAIL | prose-only edit executes no page |" in text and "chapters/a.html" in text
+
+
+def test_first_visit_targets_on_fake_measures() -> None:
+    """The first-visit target fails above 1,000 KB or with a request outside the site; the
+    charts-at-first-paint target fails when a chart is missing from the HTML or not drawn
+    without scripts."""
+    from livingreview.cli import firstvisit
+
+    def page(kb: int, charts: int, in_html: int, no_js: int, outside: list[str] | None = None) -> dict:
+        return {
+            "bytes": kb * 1000,
+            "requests": 20,
+            "first_contentful_paint_ms": 300.0,
+            "charts": charts,
+            "charts_in_html": in_html,
+            "charts_drawn_without_js": no_js,
+            "outside_requests": outside or [],
+        }
+
+    def verdicts(measures: dict) -> list[bool]:
+        return [t["pass"] for t in firstvisit.targets(measures)]
+
+    assert verdicts({"a.html": page(900, 2, 2, 2), "b.html": page(700, 0, 0, 0)}) == [True, True]
+    assert verdicts({"a.html": page(1001, 2, 2, 2)}) == [False, True]
+    assert verdicts({"a.html": page(900, 2, 2, 2, ["http://cdn.example/x.js"])}) == [False, True]
+    assert verdicts({"a.html": page(900, 2, 1, 2)}) == [True, False]
+    assert verdicts({"a.html": page(900, 2, 2, 1)}) == [True, False]
+    lines = "\n".join(firstvisit.markdown({"a.html": page(900, 2, 2, 2)}))
+    assert "| a.html | 900 KB | 20 | 300 ms | 2 of 2 |" in lines
 
 
 # -- edits and the copy -----------------------------------------------------------------------

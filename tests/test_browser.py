@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from livingreview.build.site import expected_charts, toc_files
-from livingreview.cli.bench import CHROMIUM_FLAGS
+from livingreview.cli.browser import CHROMIUM_FLAGS
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.build, pytest.mark.browser]
@@ -77,6 +77,15 @@ def _visit(browser: object, url: str, site_prefix: str) -> dict[str, object]:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="load")
+    # Each chart is in the page as drawn at build time, before any script has drawn anything.
+    at_load = page.eval_on_selector_all(
+        "div.lr-vega",
+        "els => els.map(el => el.querySelectorAll('.lr-vega-target > svg[role=img] path,"
+        " .lr-vega-target > svg[role=img] rect').length)",
+    )
+    # The interactive view comes when the reader reaches for a chart (its bundle loads then).
+    if at_load:
+        page.hover("div.lr-vega")
     # Every chart container ends rendered or with an error recorded by the loader; if not, the
     # charts are reported below as not drawn, together with any error that stopped them.
     with contextlib.suppress(PlaywrightTimeout):
@@ -88,12 +97,12 @@ def _visit(browser: object, url: str, site_prefix: str) -> dict[str, object]:
     charts = page.eval_on_selector_all(
         "div.lr-vega",
         "els => els.map(el => ({error: el.dataset.lrError || null,"
-        " drawn: !!el.querySelector('.lr-vega-target svg, .lr-vega-target canvas'),"
+        " drawn: !!el.querySelector('.lr-vega-target.vega-embed svg, .lr-vega-target.vega-embed canvas'),"
         " marks: el.querySelectorAll('.lr-vega-target svg .mark-symbol path, .lr-vega-target svg path,"
         " .lr-vega-target svg rect').length}))",
     )
     context.close()
-    return {"outside": outside, "errors": errors, "charts": charts}
+    return {"outside": outside, "errors": errors, "charts": charts, "at_load": at_load}
 
 
 PAGES = toc_files(ROOT)
@@ -119,6 +128,8 @@ def _assert_clean(doc: str, result: dict[str, object]) -> None:
     assert isinstance(charts, list)
     want = expected_charts(ROOT / f"{doc}.md") if (ROOT / f"{doc}.md").exists() else 0
     assert len(charts) >= want, f"{doc}: {len(charts)} charts in the browser, front matter declares {want}"
+    at_load = result["at_load"]
+    assert isinstance(at_load, list) and all(at_load), f"{doc}: charts not drawn in the HTML: {at_load}"
     for i, c in enumerate(charts, 1):
         assert c["error"] is None, f"{doc}: chart {i} failed: {c['error']}"
         assert c["drawn"] and c["marks"] > 0, f"{doc}: chart {i} has no rendered SVG marks"

@@ -9,7 +9,7 @@ import re
 import altair as alt
 import pandas as pd
 
-from livingreview.present import render
+from livingreview.present import prerender, render
 
 
 def _chart(title: str = "T", description: str = "A chart of x") -> alt.Chart:
@@ -25,8 +25,10 @@ def test_chart_html_holds_the_spec_as_inert_json() -> None:
     assert spec["$schema"].endswith(f"v{alt.SCHEMA_VERSION.lstrip('v')}.json")
     assert spec["description"] == "A chart of x"
     assert 'role="figure"' in html and 'aria-label="A chart of x"' in html
-    # The only URL in the output is the spec's own $schema identifier, which nothing fetches.
-    assert re.findall(r"https?://", html) == ["https://"]
+    # The only URLs in the output are identifiers nothing fetches: the spec's own $schema and the
+    # SVG drawing's XML namespaces.
+    no_namespaces = re.sub(r'\sxmlns(?::\w+)?="[^"]*"', "", html)
+    assert re.findall(r"https?://", no_namespaces) == ["https://"]
 
 
 def test_script_end_tag_in_data_cannot_break_out() -> None:
@@ -53,3 +55,40 @@ def test_renderer_is_enabled_for_display() -> None:
 
 def test_bundle_version_matches_altair() -> None:
     assert render.VEGA_LITE_VERSION == ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+
+
+def test_chart_is_drawn_in_the_html_as_a_labelled_svg() -> None:
+    """The drawing is in the page before any script runs: one image named by the description."""
+    html = render.chart_html(_chart(description="Bars for a and b").to_dict())
+    target = re.search(r'<div class="lr-vega-target">(<svg\b[^>]*>)(.*?)</div>', html, re.S)
+    assert target, html[:500]
+    opening, inner = target.groups()
+    assert 'role="img"' in opening and 'aria-label="Bars for a and b"' in opening
+    assert inner.startswith("<title>Bars for a and b</title>")
+    assert "<path" in inner or "<rect" in inner  # the bars are drawn
+    assert prerender.chart_drawing_problems(html) == []
+
+
+def test_two_drawings_on_a_page_share_no_id() -> None:
+    a = render.chart_html(_chart().to_dict())
+    b = render.chart_html(_chart().to_dict())
+    ids_a, ids_b = set(re.findall(r'\sid="([^"]+)"', a)), set(re.findall(r'\sid="([^"]+)"', b))
+    assert ids_a and not ids_a & ids_b
+    # Every local reference points at an id of its own drawing.
+    for html, ids in ((a, ids_a), (b, ids_b)):
+        assert set(re.findall(r"url\(#([^)]+)\)", html)) <= ids
+
+
+def test_drawing_problems_are_found() -> None:
+    html = render.chart_html(_chart(description="Bars").to_dict())
+    unlabelled = re.sub(r'<svg\b([^>]*) role="img" aria-label="[^"]*"', r"<svg\1", html, count=1)
+    assert prerender.chart_drawing_problems(unlabelled) == [
+        "chart 1: its drawing is not a labelled image (role=img, aria-label)"
+    ]
+    undrawn = re.sub(
+        r'<div class="lr-vega-target">.*?</div><script',
+        '<div class="lr-vega-target"></div><script',
+        html,
+        flags=re.S,
+    )
+    assert prerender.chart_drawing_problems(undrawn) == ["chart 1: no SVG drawing in the page"]

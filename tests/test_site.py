@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from livingreview.build.reader import pdf_link_shown, show_pdf_link
 from livingreview.build.site import check_site, expected_charts, toc_files
+from livingreview.review.living import DOWNLOADS, PDF_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.build
@@ -64,6 +66,27 @@ def test_long_table_without_its_other_rows_is_reported(site_copy: Path) -> None:
     assert check_site(site_copy) == []
     (page.parent / urls[0]).unlink()
     assert any("other rows are missing" in str(p) for p in check_site(site_copy))
+
+
+def test_the_pdf_is_offered_only_when_it_is_in_the_site(site_copy: Path) -> None:
+    """The build removes an earlier PDF and hides the link to it; `make pdf` shows the link once
+    the PDF is written. A shown link without the PDF is a dead link: the site check reports it."""
+    site = site_copy / "_build/html"
+    page = site / "chapters/evidence-tables.html"
+    printed = site / DOWNLOADS / PDF_NAME
+    printed.unlink(missing_ok=True)
+    show_pdf_link(site, False)
+    text = page.read_text(encoding="utf-8")
+    assert "livingreview.pdf" in text and not pdf_link_shown(text)
+    assert check_site(site_copy) == []
+    assert show_pdf_link(site, True) == [page]
+    assert pdf_link_shown(page.read_text(encoding="utf-8"))
+    problems = [str(p) for p in check_site(site_copy)]
+    assert problems == [
+        f"chapters/evidence-tables.html: offers {DOWNLOADS}/{PDF_NAME}, which is not in the site"
+    ]
+    printed.write_bytes(b"%PDF-1.7\n")
+    assert check_site(site_copy) == []
 
 
 def test_script_from_another_origin_is_reported(site_copy: Path) -> None:

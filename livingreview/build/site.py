@@ -14,8 +14,11 @@ from pathlib import Path
 
 import yaml
 
+from livingreview.build.reader import pdf_link_shown
 from livingreview.core.problem import Problem
+from livingreview.present.prerender import chart_drawing_problems
 from livingreview.present.render import CHART_CLASS
+from livingreview.review.living import DOWNLOADS, PDF_NAME
 
 # Attributes through which a page makes the browser fetch something on load.
 _FETCHING = {
@@ -147,11 +150,20 @@ def check_site(root: Path, html_dir: Path | None = None) -> list[Problem]:
                 continue
             if "vega-lite" not in schema:
                 problems.append(Problem(rel, None, None, f"chart {i}: not a Vega-Lite spec"))
-        if scan.specs and 'src="_static/livingreview/vega-bundle.js' not in page.read_text(
+        if scan.specs and 'data-lr-bundle="_static/livingreview/vega-bundle.js' not in page.read_text(
             encoding="utf-8"
         ).replace("../", ""):
             problems.append(
-                Problem(rel, None, None, "page has charts but does not load the site's Vega bundle")
+                Problem(rel, None, None, "page has charts but does not name the site's Vega bundle")
+            )
+        drawings = chart_drawing_problems(page.read_text(encoding="utf-8"))
+        problems += [Problem(rel, None, None, p) for p in drawings]
+        if (
+            pdf_link_shown(page.read_text(encoding="utf-8"))
+            and not (html_dir / DOWNLOADS / PDF_NAME).is_file()
+        ):
+            problems.append(
+                Problem(rel, None, None, f"offers {DOWNLOADS}/{PDF_NAME}, which is not in the site")
             )
     if not (html_dir / "_static" / "livingreview" / "vega-bundle.js").exists():
         problems.append(

@@ -3,9 +3,10 @@
 Offline charts: Altair's default HTML loads Vega from a CDN, so a reader without network sees
 "Error loading script" and a reader with one calls a third party. Here the Vega, Vega-Lite and
 Vega-Embed JavaScript (the bundle vl-convert ships) is written once into the site's
-``_static/`` and added only to the pages that carry a chart; chart outputs themselves are inert
-``<script type="application/json">`` specs (see :mod:`livingreview.present.render`) that the bundle's
-loader snippet embeds on page load.
+``_static/`` and named only by the pages that carry a chart; chart outputs themselves are a
+drawing made at build time plus an inert ``<script type="application/json">`` spec (see
+:mod:`livingreview.present.render`) that the bundle's loader snippet embeds when the reader reaches
+for a chart (:mod:`livingreview.build.reader`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging as sphinx_logging
 
 from livingreview import __version__
+from livingreview.build import ASSETS, STATIC_DIR, reader
 from livingreview.core.paths import CACHE_DIR, ROWS_DIR
 from livingreview.present.render import CHART_CLASS
 from livingreview.present.tables import ROWS_ATTR, SORTABLE_CLASS
@@ -30,13 +32,11 @@ from livingreview.review import living
 
 logger = sphinx_logging.getLogger(__name__)
 
-STATIC_DIR = "livingreview"
 BUNDLE_NAME = "vega-bundle.js"
 CSS_NAME = "livingreview.css"
 TABLES_JS = "tables.js"
 LOADER_JS = "loader.js"
 
-ASSETS = Path(__file__).resolve().parent / "assets"  # package files, copied into the site
 # Our own few lines, no external library: sorting, filtering and the rest of a long table on demand
 # (tables.js); what embeds every chart spec of a page, run inside the Vega bundle (loader.js); and
 # the styles (livingreview.css). Class names there are the engine's: CHART_CLASS, SORTABLE_CLASS.
@@ -258,16 +258,12 @@ def _page_context(
                 kept,
             )
         app.add_js_file(f"{STATIC_DIR}/{TABLES_JS}", priority=600, loading_method="defer")
-    # Per-page: only pages that carry a chart load the ~0.9 MB bundle, once: fetched from the
-    # start (preload), run right after the page's content, so that it draws the charts as soon as
-    # they are parsed, not after the theme's deferred scripts (1.5 MB of icons) and
-    # DOMContentLoaded.
+    # Per-page: pages that carry a chart (drawn at build time) get the small loader that fetches
+    # the ~0.9 MB bundle for the interactive view when the reader reaches for a chart.
     if CHARTS in needs:
         src = context["pathto"](f"_static/{STATIC_DIR}/{BUNDLE_NAME}", 1)
-        context["metatags"] = (
-            context.get("metatags", "") + f'\n<link rel="preload" href="{src}" as="script" />'
-        )
-        body += f'\n<script src="{src}"></script>\n'
+        loader = context["pathto"](f"_static/{STATIC_DIR}/{reader.CHARTS_JS}", 1)
+        body += reader.charts_script(loader, src)
     root = Path(app.srcdir)
     # A book with a dataset is a living review: every page says its version and dates.
     if living.has_dataset(root):
@@ -337,6 +333,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _on_purge_doc)
     app.connect("env-merge-info", _on_merge_info)
     freshness.setup(app)
+    reader.setup(app)
     kernels.setup(app)
     feed.setup(app)
     app.add_css_file(f"{STATIC_DIR}/{CSS_NAME}")

@@ -8,6 +8,7 @@
   success, it says so and does nothing.
 - site:  the built-site check alone.
 - bundle: generate the offline Vega bundle into the environment (``make`` does, on install).
+- pdf: print the built book to one PDF in the site's downloads/ (``make pdf``; livingreview.pdf).
 - bench: build times, page weights and chart times, measured on a temporary copy of the project
   (``python -m livingreview bench --help``; see README, "Performance").
 - search, screen: literature and registry surveillance (``livingreview.surveillance.cli``).
@@ -113,6 +114,12 @@ def cmd_bundle(root: Path) -> int:
 
     print(f"bundle: {install_bundle()}")
     return 0
+
+
+def cmd_pdf(root: Path) -> int:
+    from livingreview.cli import pdf
+
+    return pdf.main(root)
 
 
 def jupyter_book_command(root: Path, builder: str = "html") -> list[str]:
@@ -297,10 +304,16 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["check", "build", "site", "bench", "bundle"])
+    parser.add_argument("command", choices=["check", "build", "site", "bench", "bundle", "pdf"])
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the book's folder (default: this repo)")
     args = parser.parse_args(argv)
-    commands = {"check": cmd_check, "build": cmd_build, "site": cmd_site, "bundle": cmd_bundle}
+    commands = {
+        "check": cmd_check,
+        "build": cmd_build,
+        "site": cmd_site,
+        "bundle": cmd_bundle,
+        "pdf": cmd_pdf,
+    }
     status = commands[args.command](args.root.resolve())
     if from_command_line:
         # A build leaves a large heap (Sphinx, pandas, every extension); the interpreter's

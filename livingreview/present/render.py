@@ -47,7 +47,10 @@ def _description(spec: dict[str, Any]) -> str:
 
 
 def chart_html(spec: dict[str, Any]) -> str:
-    """The HTML for one chart: a labelled figure holding its spec as inert JSON."""
+    """The HTML for one chart: a labelled figure holding its drawing, pre-rendered as SVG (see
+    :mod:`livingreview.present.prerender`), and its spec as inert JSON for the interactive view."""
+    from livingreview.present import prerender
+
     usermeta = spec.get("usermeta")
     if isinstance(usermeta, dict) and usermeta.get("description", None) == spec.get("description", 0):
         # A chart that copies its description into usermeta (which Vega ignores): the spec
@@ -58,11 +61,11 @@ def chart_html(spec: dict[str, Any]) -> str:
     payload = json.dumps(spec, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
     label = html.escape(_description(spec), quote=True)
     n = next(_ids)
+    drawing = prerender.svg_of(spec, _description(spec), f"lr-chart-{n}-", vega_lite_version())
     return (
         f'<div class="{CHART_CLASS}" role="figure" aria-label="{label}" id="lr-chart-{n}">'
-        f'<div class="{CHART_CLASS}-target"></div>'
+        f'<div class="{CHART_CLASS}-target">{drawing}</div>'
         f'<script type="application/json" class="{CHART_CLASS}-spec">{payload}</script>'
-        f"<noscript>{label} (this chart needs JavaScript).</noscript>"
         "</div>"
     )
 

@@ -22,6 +22,9 @@ from livingreview.core.myst import FRONT_MATTER
 from livingreview.core.paths import PACKAGE_FILE
 
 DOWNLOADS = "downloads"
+# The whole book as one PDF, beside the dataset: printed from the built site by `make pdf`
+# (livingreview.cli.pdf), not by the build, which removes an earlier one (livingreview.build.reader).
+PDF_NAME = "livingreview.pdf"
 
 
 def has_dataset(root: Path) -> bool:
