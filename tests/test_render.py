@@ -92,3 +92,14 @@ def test_drawing_problems_are_found() -> None:
         flags=re.S,
     )
     assert prerender.chart_drawing_problems(undrawn) == ["chart 1: no SVG drawing in the page"]
+    untitled = re.sub(r"<title>[^<]*</title>", "", html, count=1)
+    assert prerender.chart_drawing_problems(untitled) == ["chart 1: its drawing has no <title>"]
+
+
+def test_a_long_description_keeps_its_title() -> None:
+    """A description of thousands of characters (the infant chapter's runs to about 2,000) sits
+    in the opening tag; the title after it is still found."""
+    long = "A chart of x for a and b, described at length. " * 60
+    html = render.chart_html(_chart(description=long).to_dict())
+    assert len(re.search(r"<svg\b[^>]*>", html).group(0)) > 2000  # type: ignore[union-attr]
+    assert prerender.chart_drawing_problems(html) == []
