@@ -27,7 +27,7 @@ from livingreview import __version__
 from livingreview.build import ASSETS, STATIC_DIR, reader
 from livingreview.core.paths import CACHE_DIR, ROWS_DIR
 from livingreview.present.render import CHART_CLASS
-from livingreview.present.tables import ROWS_ATTR, SORTABLE_CLASS
+from livingreview.present.tables import ROWS_ATTR, SORTABLE_CLASS, WRAP_CLASS
 from livingreview.review import living
 
 logger = sphinx_logging.getLogger(__name__)
@@ -213,7 +213,8 @@ def _needs(doctree: Any) -> set[str]:
         text = node.astext()
         if f'class="{CHART_CLASS}"' in text:
             needs.add(CHARTS)
-        if SORTABLE_CLASS in text or ROWS_ATTR in text:
+        # A wide table scrolls in its box, which tables.js makes a tab stop then.
+        if SORTABLE_CLASS in text or ROWS_ATTR in text or f'class="{WRAP_CLASS}"' in text:
             needs.add(TABLES)
     return needs
 

@@ -43,6 +43,7 @@ NA_TEXT = "NR"  # "not reported"
 # table whose other rows are in a script of their own (named in this attribute).
 SORTABLE_CLASS = "lr-sortable"
 ROWS_ATTR = "data-lr-rows-file"
+WRAP_CLASS = "lr-table-wrap"  # the box a wide table scrolls in
 
 # --------------------------------------------------------------------------------------------
 # Formatting helpers
@@ -231,7 +232,7 @@ def _render_table(
         )
         row_html = row_html[:first]
     # The wrapper scrolls a wide table inside its own box instead of widening the page.
-    out = ['<div class="lr-table-wrap">', f'<table class="{_class_attr(css_class)}"{attrs}>']
+    out = [f'<div class="{WRAP_CLASS}">', f'<table class="{_class_attr(css_class)}"{attrs}>']
     if caption:
         out.append(f"  <caption>{_esc(caption)}</caption>")
     out.append("  <thead>\n    <tr>")

@@ -92,9 +92,28 @@
       }); });
     });
   }
+  // A table wider than its box scrolls inside it: then the box is a tab stop, so that a keyboard
+  // reader can scroll it (as the theme does for its own scrolling boxes); re-checked when the
+  // box or its table changes size (a narrower window, the other rows shown).
+  function tabStop(wrap) {
+    wrap.tabIndex = wrap.scrollWidth > wrap.clientWidth ? 0 : -1;
+  }
+  function setupWraps() {
+    var wraps = document.querySelectorAll("div.lr-table-wrap");
+    wraps.forEach(tabStop);
+    if (typeof ResizeObserver === "undefined") return;
+    var observer = new ResizeObserver(function (entries) {
+      entries.forEach(function (e) { tabStop(e.target.closest("div.lr-table-wrap")); });
+    });
+    wraps.forEach(function (wrap) {
+      observer.observe(wrap);
+      if (wrap.firstElementChild) observer.observe(wrap.firstElementChild);
+    });
+  }
   function setupAll() {
     document.querySelectorAll("table.lr-sortable").forEach(setup);
     document.querySelectorAll("table[data-lr-rows]").forEach(setupMore);
+    setupWraps();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupAll);
   else setupAll();
