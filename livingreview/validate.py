@@ -859,6 +859,14 @@ def _run(root: Path | str | None, *, full: bool) -> _Run:
 
         run.problems.extend(check_screening(root))
         # ---- end screening log
+        # ---- update log (livingreview/changes.py): archives of earlier releases
+        from .changes import check_releases
+
+        run.problems.extend(Problem(*p) for p in check_releases(root))
+        # ---- documents (livingreview/documents.py): the page behind every row of an update
+        from .documents import check_documents
+
+        run.problems.extend(check_documents(root))
     # exact duplicates out, stable order: by file, then line
     unique = list(dict.fromkeys(run.problems))
     run.problems = sorted(unique, key=Problem.sort_key)
