@@ -2,7 +2,7 @@
 
 The review's update log is ``data/releases.csv`` (one row per release: version, date,
 search_date, tag, summary, scope_note, archive). Every release but the latest keeps its data
-package in the repository (``archive``, e.g. ``archive/v1.0.0``: datapackage.json and the CSV files
+package in the repository (``archive``, e.g. ``data/archive/v1.0.0``: datapackage.json and the CSV files
 copied from the release's commit), so the dataset as it was at a release can be read on any clone,
 even one without tags or history (a CI checkout), and compared with the dataset being built:
 
@@ -243,8 +243,8 @@ def check_releases(root: Path) -> list[tuple[str, int | None, str | None, str]]:
                     r.line,
                     "archive",
                     f"release {r.version} is not the latest and names no "
-                    f"archive: copy its data package to archive/{r.tag} and name the folder here, so that "
-                    "What's new can compare releases on a clone without tags",
+                    f"archive: copy its data package to data/archive/{r.tag} and name the folder "
+                    "here, so that What's new can compare releases on a clone without tags",
                 )
             )
     return out
@@ -400,7 +400,7 @@ def dataset_at(ref: str, root: Path) -> dict[str, pd.DataFrame]:
 
 def dataset_in(folder: Path, root: Path | None = None) -> dict[str, pd.DataFrame]:
     """The same as :func:`dataset_now` for an archived release: ``folder`` holds the release's
-    ``datapackage.json`` and CSV files side by side (``archive/v1.0.0``)."""
+    ``datapackage.json`` and CSV files side by side (``data/archive/v1.0.0``)."""
     folder = Path(folder)
     shown = (
         folder.relative_to(root).as_posix()

@@ -119,9 +119,12 @@ def figure_text(
     text = f"{qualifier}{fmt_num(est, digits)}{unit}"
     lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
     if ci and lo is not None and hi is not None:
-        level = _get(row, "ci_level") or 0.95
+        level = _get(row, "ci_level")
         interval = f"{fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit}"
-        text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
+        if level is None:  # an interval printed without its level: say so, never assume 95%
+            text += f" (printed interval {interval}, level not stated)"
+        else:
+            text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
     elif kind == "observed range" and lo_r is not None and hi_r is not None:
         text += f" (range {fmt_num(lo_r, _digits(lo_r))} to {fmt_num(hi_r, _digits(hi_r))}{unit})"
     return text + flag_text(row)

@@ -65,6 +65,8 @@ __all__ = [
     "check_screening",
     "prisma_counts",
     "split_keys",
+    "UpdateCounts",
+    "update_counts",
 ]
 
 
@@ -184,6 +186,68 @@ def prisma_counts(screening: pd.DataFrame) -> PrismaCounts:
         reports_excluded=reports_excluded,
         studies_included=included,
         reports_included=included,
+    )
+
+
+@dataclass(frozen=True)
+class UpdateCounts:
+    """The PRISMA 2020 flow of an updated review (Page et al. 2021, BMJ 372:n71, flow diagram
+    for updated systematic reviews): the studies and reports of the earlier versions, the new
+    records of this version's search through the stages, and the total."""
+
+    version: str
+    previous_studies: int
+    previous_reports: int
+    new: PrismaCounts  # this version's records only
+    new_studies: int  # included records of this version that are studies new to the review
+    new_reports_of_previous_studies: int  # later reports of studies already included
+
+    @property
+    def new_reports(self) -> int:
+        return self.new.reports_included
+
+    @property
+    def total_studies(self) -> int:
+        return self.previous_studies + self.new_studies
+
+    @property
+    def total_reports(self) -> int:
+        return self.previous_reports + self.new_reports
+
+
+def update_counts(screening: pd.DataFrame, version: str) -> UpdateCounts:
+    """The flow of the update that produced ``version``: records with ``added_in`` below it are the
+    previous versions' (their included records are the previous studies and reports), records
+    with ``added_in == version`` go through the boxes (:func:`prisma_counts`). An included new
+    record with a ``study_id`` is a new report of a study already in the review, not a new study.
+
+    Raises ValueError if ``added_in`` is missing or a version is not MAJOR.MINOR.PATCH."""
+    if "added_in" not in screening.columns:
+        raise ValueError("update_counts: the screening log lacks column added_in")
+
+    def key(v: str) -> tuple[int, ...]:
+        m = re.fullmatch(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)", v)
+        if not m:
+            raise ValueError(f"update_counts: {v!r} is not a version MAJOR.MINOR.PATCH")
+        return tuple(int(x) for x in m.groups())
+
+    added = _text(screening["added_in"])
+    target = key(version)
+    earlier = added.map(lambda v: key(v) < target)
+    current = added == version
+    decision = _text(screening["decision"])
+    later_of = _text(screening["study_id"]) if "study_id" in screening.columns else added.map(lambda _: "")
+    previous = int((earlier & (decision == "included")).sum())
+    new = prisma_counts(screening[current])
+    included_now = current & (decision == "included")
+    continuing = int((included_now & (later_of != "")).sum())
+    return UpdateCounts(
+        version=version,
+        previous_studies=previous,
+        previous_reports=previous,
+        new=new,
+        new_studies=int(included_now.sum()) - continuing,
+        new_reports_of_previous_studies=continuing,
     )
 
 
@@ -339,10 +403,11 @@ def check_screening(root: Path | str) -> list[Problem]:
         if has["found_in"]:
             cited_by = split_keys(c.get("found_in"))
             if via in (FOUNDING, TARGETED) and cited_by:
+                what = "a founding document" if via == FOUNDING else "a record of a targeted search"
                 add(
                     line,
                     "found_in",
-                    f"a record identified by {via!r} is not found in a reference list: leave "
+                    f"{what} is not found in a reference list: leave "
                     "found_in empty, or set identified_via to 'citation searching'",
                 )
             elif via == CITATION and not cited_by:
