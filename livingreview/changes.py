@@ -42,6 +42,8 @@ __all__ = [
     "ChangesError",
     "Changes",
     "check_releases",
+    "chapters_assessed_since",
+    "flags_added",
     "FieldChange",
     "Release",
     "RowChange",
@@ -800,6 +802,67 @@ def changes_html(c: Changes, *, titles: Mapping[str, str] | None = None) -> str:
     return "\n".join(out)
 
 
+def flags_added(c: Changes) -> list[dict[str, str]]:
+    """Every flag a release adds: on a new row, or a flag value that gained a flag name, each
+    with the row, the flag before and after, and where it was read."""
+    out = []
+    for r in c.added:
+        if r.get("flag"):
+            out.append(
+                {
+                    "table": r.table,
+                    "key": r.key,
+                    "label": r.label,
+                    "old": "",
+                    "new": r.get("flag"),
+                    "citekey": r.citekey,
+                    "locator": r.locator,
+                }
+            )
+    for f in c.changed:
+        if f.column != "flag":
+            continue
+        before = {x.strip() for x in f.old.split(";") if x.strip()}
+        if {x.strip() for x in f.new.split(";") if x.strip()} - before:
+            out.append(
+                {
+                    "table": f.table,
+                    "key": f.key,
+                    "label": f.label,
+                    "old": f.old,
+                    "new": f.new,
+                    "citekey": f.citekey,
+                    "locator": f.locator,
+                }
+            )
+    return out
+
+
+def chapters_assessed_since(root: Path, since: _dt.date) -> list[tuple[str, str, str]]:
+    """(page, title, assessed date) of every chapter whose front matter says it was assessed
+    after ``since`` (the previous release's date): the pages this release updated. Read from the
+    pages' sources, so it needs no git history."""
+    from .living import assessed_on
+
+    out = []
+    for source in sorted((Path(root) / "chapters").glob("*.md")):
+        if source.name.startswith("_"):
+            continue
+        assessed = assessed_on(source)
+        try:
+            day = _dt.date.fromisoformat(assessed) if assessed else None
+        except ValueError:
+            day = None
+        if day is None or day <= since:
+            continue
+        title = next(
+            (ln[2:].strip() for ln in source.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")),
+            source.stem,
+        )
+        out.append((source.stem, title, assessed))
+    return out
+
+
 def contents_html(
     tables: Mapping[str, pd.DataFrame],
     *,
@@ -864,6 +927,45 @@ def report_html(
             f"{prev.date.isoformat()}), the data this site was built from have "
             f"{html.escape(summary_text(c))}.</p>"
         )
+        studies = [r for r in c.added if r.table == "studies"]
+        if studies:
+            items = "".join(
+                f"<li>{html.escape(r.label or r.key)} (<code>{html.escape(r.key)}</code>)</li>"
+                for r in studies
+            )
+            out.append(f"<p>Studies added ({len(studies)}):</p>\n<ul>{items}</ul>")
+        flagged = flags_added(c)
+        if flagged:
+            import pandas as pd
+
+            from . import tables as _tables
+
+            df = pd.DataFrame(flagged)
+            df["table"] = df["table"].map(lambda t: titles.get(t, t))
+            df["change"] = [f"{_shown(o)} → {n}" for o, n in zip(df["old"], df["new"], strict=True)]
+            out.append(
+                _tables.table(
+                    df,
+                    ["table", "key", "label", "change", "citekey", "locator"],
+                    {
+                        "table": "Table",
+                        "key": "Row",
+                        "label": "What",
+                        "change": "Flag (old → new)",
+                        "citekey": "Source",
+                        "locator": "Where in the source",
+                    },
+                    caption="Flags added in this release (on new rows, or added to a row's flags)",
+                ).html
+            )
+        pages = chapters_assessed_since(root, prev.date)
+        if pages:
+            items = "".join(
+                f'<li><a href="{html.escape(stem)}.html">{html.escape(title)}</a> '
+                f"(assessed as up to date on {html.escape(day)})</li>"
+                for stem, title, day in pages
+            )
+            out.append(f"<p>Pages assessed again and updated for this release:</p>\n<ul>{items}</ul>")
         out.append(changes_html(c, titles=titles))
     later = unreleased(root)
     if later:

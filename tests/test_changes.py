@@ -405,3 +405,33 @@ def test_real_previous_release_is_archived_and_differs() -> None:
     assert "documents" in c.tables_added
     # the audit corrections of issue 12 are changes of 1.1.0 too
     assert any(f.key == "vandersluis2023-hr-dfs" and f.column == "flag" for f in c.changed)
+
+
+def test_flags_added_and_pages_assessed_since_the_previous_release(repo: Path) -> None:
+    package = json.loads(json.dumps(PACKAGE))
+    package["resources"][1]["schema"]["fields"].append({"name": "flag", "type": "string"})
+    old = OUTCOMES.replace("estimate,locator\n", "estimate,locator,flag\n").replace("1\n", "1,\n")
+    old = old.replace('"Results, para 2"\n', '"Results, para 2",secondary\n')
+    write(repo, outcomes=old, package=package)
+    folder = archive_release(repo)
+    new = old.replace("Figure 1,", "Figure 1,ambiguous").replace(",secondary\n", ",secondary\n")
+    new += "fakea-efs,fakea,fake2001,30,Figure 2,secondary; ambiguous\n"
+    write(
+        repo,
+        outcomes=new,
+        package=package,
+        releases=ARCHIVED_HEADER + RELEASE_1.rstrip("\n") + f",{folder}\n" + RELEASE_2.rstrip("\n") + ",\n",
+    )
+    chapters = repo / "chapters"
+    chapters.mkdir()
+    page = "---\nlivingreview:\n  assessed: '{}'\n---\n# {}\n"
+    (chapters / "old.md").write_text(page.format("2001-01-01", "Unchanged page"), encoding="utf-8")
+    (chapters / "new.md").write_text(page.format("2001-02-01", "Updated page"), encoding="utf-8")
+    (chapters / "_template.md").write_text(page.format("2001-02-01", "Template"), encoding="utf-8")
+    prev, c = changes.since_previous(repo)
+    flagged = {(f["key"], f["old"], f["new"]) for f in changes.flags_added(c)}
+    assert flagged == {("fakea-os", "", "ambiguous"), ("fakea-efs", "", "secondary; ambiguous")}
+    assert changes.chapters_assessed_since(repo, prev.date) == [("new", "Updated page", "2001-02-01")]
+    html = changes.report_html(repo)
+    assert "Flags added in this release" in html and '<a href="new.html">Updated page</a>' in html
+    assert "Unchanged page" not in html and "Template" not in html
