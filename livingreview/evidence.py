@@ -112,15 +112,19 @@ def figure_text(
         raise ValueError(
             f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate"
         )
+    lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
+    # Without ``digits``, the interval keeps the decimals its limits were printed with (1.04 to
+    # 12.75 around 3.6), never fewer than the estimate's.
+    ci_digits = digits
     if digits is None:
         digits = _digits(est)
+        ci_digits = max([digits] + [_digits(x) for x in (lo, hi) if x is not None])
     qualifier = _get(row, "estimate_qualifier") or ""
     qualifier = {"about": "about ", "up to": "up to "}.get(qualifier, qualifier)
     text = f"{qualifier}{fmt_num(est, digits)}{unit}"
-    lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
     if ci and lo is not None and hi is not None:
         level = _get(row, "ci_level")
-        interval = f"{fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit}"
+        interval = f"{fmt_num(lo, ci_digits)}{unit} to {fmt_num(hi, ci_digits)}{unit}"
         if level is None:  # an interval printed without its level: say so, never assume 95%
             text += f" (printed interval {interval}, level not stated)"
         else:

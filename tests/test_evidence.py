@@ -37,6 +37,16 @@ def test_an_interval_printed_without_its_level_is_not_called_a_95_percent_ci() -
     assert evidence.figure_text(row) == "84% (printed interval 64% to 93%, level not stated)"
 
 
+def test_interval_limits_keep_their_printed_decimals() -> None:
+    # Leahy 2022: "3.6-fold ... (95% CI, 1.04-12.75)": the limits are not rounded to the estimate's
+    row = {"estimate": 3.6, "ci_lower": 1.04, "ci_upper": 12.75, "unit": "ratio", "ci_level": 0.95}
+    assert evidence.figure_text(row) == "3.6 (printed 95% CI 1.04 to 12.75)"
+    # an estimate printed 44.0 is stored as 44.0 (a float): the caller asks for its decimal
+    row = {"estimate": 44.0, "ci_lower": 37.0, "ci_upper": 50.8, "unit": "percent", "ci_level": 0.95}
+    assert evidence.figure_text(row) == "44% (printed 95% CI 37.0% to 50.8%)"
+    assert evidence.figure_text(row, digits=1) == "44.0% (printed 95% CI 37.0% to 50.8%)"
+
+
 def test_ranges_as_printed() -> None:
     assert (
         evidence.figure_text(
