@@ -571,6 +571,8 @@ def check_screening(root: Path | str) -> list[Problem]:
         for key, by_study in read_from.items():
             if key in study_keys or key in first_line or key in unknown or key in typo_for:
                 continue
+            if bibliography.found and key not in bibliography and key not in bibliography.broken:
+                continue  # an unknown citekey: the generic rule reports it (with its "did you mean")
             sid, where = next(iter(by_study.items()))
             add(
                 None,
