@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 
-.PHONY: book test check site bench serve lock clean
+.PHONY: book test check site bench search serve lock clean
 
 $(READY): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: $(READY)
 # _build/bench/report.json and report.md (also printed). See README, "Performance".
 bench: $(READY)
 	$(BIN)/python -m livingreview bench
+
+# Literature and registry search: every strategy for the window since its last successful run;
+# writes data/ (all or nothing) and _build/search/summary.md. Needs NCBI_EMAIL (NCBI_API_KEY
+# optional). See README, "Searching".
+search: $(READY)
+	$(BIN)/python -m livingreview search
 
 # Preview the built site at http://127.0.0.1:8000 (after `make book`).
 serve:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from livingreview import bench
+from livingreview.cli import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -289,7 +289,8 @@ def _project_copy(tmp_path: Path) -> Path:
 
 
 def test_scaled_dataset_is_100_times_larger_and_passes_check(tmp_path: Path) -> None:
-    from livingreview import data, validate
+    from livingreview.checks import validate
+    from livingreview.dataset import load as data
 
     book = _project_copy(tmp_path)
     before = data.load(book)
@@ -323,7 +324,7 @@ def test_scaled_dataset_is_100_times_larger_and_passes_check(tmp_path: Path) -> 
 def _long_table(n: int, **kwargs: Any) -> str:
     import pandas as pd
 
-    from livingreview import tables
+    from livingreview.present import tables
 
     df = pd.DataFrame({"A": [f"r{i}" for i in range(n)], "B": [f"<{i}>" for i in range(n)]})
     return tables.table(df, caption="C", css_class="lr-table lr-sortable", **kwargs)
@@ -331,7 +332,7 @@ def _long_table(n: int, **kwargs: Any) -> str:
 
 @pytest.fixture
 def rows_store(tmp_path: Path) -> Iterator[Path]:
-    from livingreview import tables
+    from livingreview.present import tables
 
     tables.keep_rows_in(tmp_path / "kept")
     try:
@@ -366,7 +367,7 @@ def test_long_table_ships_its_first_rows_and_the_rest_on_demand(rows_store: Path
 
 
 def test_a_listing_carries_its_own_number_of_rows(rows_store: Path) -> None:
-    from livingreview import tables
+    from livingreview.present import tables
 
     out = _long_table(12, shown=tables.LISTING_ROWS)
     assert out.count("<tr>") == 1 + tables.LISTING_ROWS and "Showing the first 10 of 12 rows." in out
@@ -381,7 +382,7 @@ def test_outside_a_book_a_long_table_is_whole() -> None:
 
 
 def test_the_site_gets_the_rows_its_pages_name(rows_store: Path, tmp_path: Path) -> None:
-    from livingreview.sphinx import publish_rows
+    from livingreview.build.sphinx import publish_rows
 
     page = "<p>x</p>" + _long_table(60) + "<p>y</p>"
     name = next(rows_store.iterdir()).name
@@ -396,7 +397,7 @@ def test_the_site_gets_the_rows_its_pages_name(rows_store: Path, tmp_path: Path)
 
 
 def test_rows_no_page_points_to_are_removed_from_the_site(rows_store: Path, tmp_path: Path) -> None:
-    from livingreview.sphinx import prune_rows, publish_rows
+    from livingreview.build.sphinx import prune_rows, publish_rows
 
     site = tmp_path / "site"
     site_rows = site / "_static" / "livingreview" / "rows"
@@ -410,9 +411,10 @@ def test_rows_no_page_points_to_are_removed_from_the_site(rows_store: Path, tmp_
 
 def test_pages_without_charts_do_not_import_altair() -> None:
     code = (
-        "import sys\nfrom livingreview import book, render\nrender.enable()\n"
+        "import sys\nfrom livingreview import book\n"
+        "from livingreview.present import render\nrender.enable()\n"
         "assert 'altair' not in sys.modules\n"
-        "from livingreview import charts\nimport altair as alt\n"
+        "from livingreview.present import charts\nimport altair as alt\n"
         "assert alt.renderers.active == render.RENDERER_NAME, alt.renderers.active\n"
     )
     proc = __import__("subprocess").run(
@@ -425,7 +427,7 @@ def test_chart_html_carries_the_description_once_in_its_spec() -> None:
     import json
     import re
 
-    from livingreview import render
+    from livingreview.present import render
 
     spec = {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
@@ -437,18 +439,6 @@ def test_chart_html_carries_the_description_once_in_its_spec() -> None:
     payload = json.loads(re.search(r'class="lr-vega-spec">(.*?)</script>', html, re.S).group(1))
     assert payload["description"] == "D" and payload["usermeta"] == {"other": 1}
     assert spec["usermeta"] == {"description": "D", "other": 1}  # the caller's spec is not changed
-
-
-def test_bibtex_backend_is_the_entry_point_class() -> None:
-    from importlib.metadata import entry_points
-
-    import pybtex.plugin
-
-    from livingreview.sphinx import _pin_bibtex_backend
-
-    _pin_bibtex_backend()
-    (ep,) = entry_points(group="pybtex.backends", name="plaintext")
-    assert pybtex.plugin.find_plugin("pybtex.backends", "plaintext") is ep.load()
 
 
 def test_build_skips_itself_only_when_inputs_and_outputs_are_unchanged(tmp_path: Path) -> None:
@@ -489,23 +479,24 @@ def test_build_skips_itself_only_when_inputs_and_outputs_are_unchanged(tmp_path:
 
 
 def test_a_failed_check_stops_the_build_before_the_next_page(tmp_path: Path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
     from sphinx.errors import SphinxError
 
-    from livingreview import cli
-    from livingreview.sphinx import _stop_if_check_failed
+    from livingreview.build.sphinx import _stop_if_check_failed
 
     marker = tmp_path / "check-failed-1"
-    monkeypatch.setenv(cli.CHECK_FAILED_ENV, str(marker))
-    _stop_if_check_failed(None, "chapters/a", ["# A"])  # check still running, or passed
+    app = SimpleNamespace(config=SimpleNamespace(livingreview_check_failed=str(marker)))
+    _stop_if_check_failed(app, "chapters/a", ["# A"])  # check still running, or passed
     marker.touch()
     with pytest.raises(SphinxError, match="data check failed"):
-        _stop_if_check_failed(None, "chapters/a", ["# A"])
-    monkeypatch.delenv(cli.CHECK_FAILED_ENV)
-    _stop_if_check_failed(None, "chapters/a", ["# A"])  # a build not started by the CLI
+        _stop_if_check_failed(app, "chapters/a", ["# A"])
+    app.config.livingreview_check_failed = ""
+    _stop_if_check_failed(app, "chapters/a", ["# A"])  # a build not started by the CLI
 
 
 def test_dataset_cache_gives_the_same_frames_and_follows_the_data(tmp_path: Path) -> None:
-    from livingreview import data
+    from livingreview.dataset import load as data
 
     book = tmp_path / "book"
     shutil.copytree(ROOT / "data", book / "data")

@@ -1,4 +1,4 @@
-"""livingreview.bib: loading/checking references.bib with bibtexparser v2, and citation keys in
+"""livingreview.dataset.bib: loading/checking references.bib with bibtexparser v2, and citation keys in
 MyST chapters. Entries are invented."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.bib import cited_keys_in_markdown, load_bibliography, parse_bibliography
+from livingreview.dataset.bib import cited_keys_in_markdown, load_bibliography, parse_bibliography
 
 FIXTURE_BIB = Path(__file__).parent / "fixtures" / "valid" / "references.bib"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from livingreview.bench import CHROMIUM_FLAGS
-from livingreview.site import expected_charts, toc_files
+from livingreview.build.site import expected_charts, toc_files
+from livingreview.cli.bench import CHROMIUM_FLAGS
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.build, pytest.mark.browser]

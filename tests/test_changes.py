@@ -1,4 +1,4 @@
-"""The update log and the difference between releases (livingreview.changes).
+"""The update log and the difference between releases (livingreview.review.changes).
 
 Each test builds its own git repository in tmp_path holding a tiny, obviously fake data package,
 tags a release, edits the data and checks what `diff` reports."""
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from livingreview import changes
-from livingreview.changes import ChangesError, FieldChange
-from livingreview.prose import find_hand_typed
+from livingreview.checks.prose import find_hand_typed
+from livingreview.present import releases
+from livingreview.review import changes
+from livingreview.review.changes import ChangesError, FieldChange
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +156,7 @@ def test_diff_reports_exactly_the_edits_with_locators(repo: Path) -> None:
     assert counts.loc["studies", ["added", "removed", "values_changed"]].tolist() == [1, 1, 0]
     outcomes = counts.loc["outcomes", ["added", "removed", "rows_changed", "values_changed"]]
     assert outcomes.tolist() == [0, 1, 1, 1]
-    assert changes.summary_text(c) == "1 row added, 2 rows removed, 1 value changed in 1 row"
+    assert releases.summary_text(c) == "1 row added, 2 rows removed, 1 value changed in 1 row"
 
 
 def test_primary_keys_come_from_each_version_or_the_caller(repo: Path) -> None:
@@ -247,7 +248,7 @@ def test_missing_tag_raises_with_the_fix(repo: Path) -> None:
     assert "git fetch --tags" in message
     assert "git tag -a v1.0.0" in message and "git push origin v1.0.0" in message
     with pytest.raises(ChangesError, match="git fetch --tags"):
-        changes.report_html(repo)
+        releases.report_html(repo)
 
 
 def test_outside_git_raises_with_the_fix(repo: Path, tmp_path: Path) -> None:
@@ -261,7 +262,7 @@ def test_outside_git_raises_with_the_fix(repo: Path, tmp_path: Path) -> None:
     # The first release needs no git at all.
     write(copy)
     assert changes.since_previous(copy) == (None, None)
-    assert "first release" in changes.report_html(copy)
+    assert "first release" in releases.report_html(copy)
 
 
 def test_unknown_ref_and_unsafe_ref(repo: Path) -> None:
@@ -272,12 +273,12 @@ def test_unknown_ref_and_unsafe_ref(repo: Path) -> None:
 
 
 def test_report_html_first_release_and_later(repo: Path) -> None:
-    first = changes.report_html(repo)
+    first = releases.report_html(repo)
     assert "first release" in first and "there is no earlier version" in first
     assert "<td>2</td>" in first  # two studies and two outcomes, counted
     assert "Fake first release" not in first  # the update log is not listed as content
     edit(repo)
-    later = changes.report_html(repo)
+    later = releases.report_html(repo)
     assert "Compared with version 1.0.0" in later and "<code>v1.0.0</code>" in later
     assert "40 → 45" in later and "Figure 1" in later and "fake2001" in later
     assert "Results, para 2" in later and "Fake study C" in later
@@ -289,7 +290,7 @@ def test_report_escapes_values(repo: Path) -> None:
         outcomes=OUTCOMES.replace("Figure 1", "Figure <script>1</script> & more"),
         releases=RELEASE_HEADER + RELEASE_1 + RELEASE_2,
     )
-    out = changes.report_html(repo)
+    out = releases.report_html(repo)
     assert "<script>" not in out
     assert "Figure &lt;script&gt;1&lt;/script&gt; &amp; more" in out
 
@@ -299,7 +300,7 @@ def test_unreleased_changes_after_the_latest_tag(repo: Path) -> None:
     write(repo, outcomes=OUTCOMES.replace(",55,", ",56,"))
     later = changes.unreleased(repo)
     assert [(f.key, f.old, f.new) for f in later.changed] == [("fakeb-os", "55", "56")]
-    assert "will be part of the next release" in changes.report_html(repo)
+    assert "will be part of the next release" in releases.report_html(repo)
 
 
 @pytest.mark.parametrize(
@@ -375,7 +376,7 @@ def test_an_archived_release_is_compared_without_any_tag_or_git(repo: Path, tmp_
     assert prev.archive == folder and prev.tag_exists is False
     assert len(c.added) == 1 and len(c.removed) == 2
     assert [(f.key, f.old, f.new) for f in c.changed] == [("fakea-os", "40", "45")]
-    html = changes.report_html(repo)
+    html = releases.report_html(repo)
     assert f"archived in <code>{folder}</code>" in html and "40 → 45" in html
     # and outside git altogether (a copy of the files)
     copy = tmp_path / "copy"
@@ -432,6 +433,6 @@ def test_flags_added_and_pages_assessed_since_the_previous_release(repo: Path) -
     flagged = {(f["key"], f["old"], f["new"]) for f in changes.flags_added(c)}
     assert flagged == {("fakea-os", "", "ambiguous"), ("fakea-efs", "", "secondary; ambiguous")}
     assert changes.chapters_assessed_since(repo, prev.date) == [("new", "Updated page", "2001-02-01")]
-    html = changes.report_html(repo)
+    html = releases.report_html(repo)
     assert "Flags added in this release" in html and '<a href="new.html">Updated page</a>' in html
     assert "Unchanged page" not in html and "Template" not in html

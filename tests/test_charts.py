@@ -1,4 +1,4 @@
-"""Tests of livingreview.charts on small synthetic data (fake labels, invented numbers).
+"""Tests of livingreview.present.charts on small synthetic data (fake labels, invented numbers).
 
 Every chart is validated against the Vega-Lite JSON schema that Altair ships, rendered to SVG
 with vl-convert (offline), and written as SVG + PNG to /tmp/charts_review/ for visual review.
@@ -7,6 +7,7 @@ with vl-convert (offline), and written as SVG + PNG to /tmp/charts_review/ for v
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -19,7 +20,10 @@ import pandas as pd
 import pytest
 import vl_convert as vlc
 
-from livingreview import charts as ch
+from livingreview.present import charts as ch
+from livingreview.review.prisma import PrismaCounts
+from livingreview.stats.meta import meta_proportions, rma
+from livingreview.stats.survival import kaplan_meier as fit_km
 
 REVIEW_DIR = Path(os.environ.get("CHARTS_REVIEW_DIR", "/tmp/charts_review"))
 
@@ -120,7 +124,7 @@ def check_common(spec: dict, svg: str, title: str) -> None:
     assert svg_has_text(svg, title)
     desc = spec.get("description")
     assert isinstance(desc, str) and len(desc) > 40
-    assert spec["usermeta"]["description"] == desc
+    assert "usermeta" not in spec  # top-level only: a chart carrying it could not be composed
     sizes = font_sizes(spec)
     assert sizes and min(sizes) >= 11, sizes
     cfg = spec["config"]
@@ -159,15 +163,10 @@ def forest_df() -> pd.DataFrame:
     )
 
 
-POOLED = ch.PooledRow(
-    estimate=52.0,
-    lower=40.0,
-    upper=64.0,
-    pi_lower=22.0,
-    pi_upper=80.0,
-    n=136,
-    label="Pooled (random effects)",
-)
+# A proportion meta-analysis of five invented studies (events/total), drawn as metafor's
+# forest(res) draws it: the studies' exact intervals and the pooled diamond.
+EVENTS, TOTALS = [5, 33, 6, 4, 30], [12, 60, 9, 15, 40]
+POOLED = meta_proportions(EVENTS, TOTALS, method="logit")
 
 
 @pytest.fixture
@@ -204,37 +203,7 @@ def mrd_df() -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def swim_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    spans = pd.DataFrame(
-        {
-            "patient_id": ["P01", "P01", "P02", "P03", "P03", "P04"],
-            "start": [0, 3, 0, 0, 2, 0],
-            "end": [3, 9, 5, 2, 14, 7],
-            "therapy": ["Induction", "Agent Q", "Agent Q", "Induction", "Agent Q", "Induction"],
-            "ongoing": [False, True, False, False, True, False],
-        }
-    )
-    events = pd.DataFrame(
-        {
-            "patient_id": ["P01", "P01", "P02", "P02", "P03", "P03", "P04", "P04"],
-            "time": [0, 10, 4, 6, 6, 15, 5, 7],
-            "event": [
-                "Therapy",
-                "Last follow-up",
-                "Relapse",
-                "Death",
-                "HSCT",
-                "Last follow-up",
-                "Lineage switch",
-                "Death",
-            ],
-        }
-    )
-    return events, spans
-
-
-def prisma_counts(**overrides) -> ch.PrismaCounts:
+def prisma_counts(**overrides) -> PrismaCounts:
     base = dict(
         databases=120,
         registers=14,
@@ -252,7 +221,7 @@ def prisma_counts(**overrides) -> ch.PrismaCounts:
         reports_included=8,
     )
     base.update(overrides)
-    return ch.PrismaCounts(**base)
+    return PrismaCounts(**base)
 
 
 @pytest.fixture
@@ -278,53 +247,64 @@ def ae_df() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.fixture
-def rob_df() -> pd.DataFrame:
-    judg = {
-        "Study A": ["Low", "Low", "Some concerns", "Low", "Some concerns"],
-        "Study B": ["High", "Low", "High", "Some concerns", "High"],
-        "Study C": ["No information", "Low", "Some concerns", "Low", "Some concerns"],
-        "Study D": ["Low", "Some concerns", "Some concerns", "Low", "Some concerns"],
-    }
-    doms = ["Selection", "Ascertainment", "Causality", "Reporting", "Overall"]
-    return pd.DataFrame(
-        [
-            {"study": s, "domain": d, "judgement": j, "n": 10 * (i + 1)}
-            for i, (s, js) in enumerate(judg.items())
-            for d, j in zip(doms, js, strict=True)
-        ]
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # 1. forest
 # --------------------------------------------------------------------------------------------
 
 
-def test_forest_pooled(forest_df, validator):
-    chart = ch.forest(forest_df, pooled=POOLED, ref_line=50, title="Forest test")
+def test_forest_draws_a_meta_analysis_result(validator):
+    labels = ["Study A", "Study B", "Study C", "Study D", "Study E"]
+    chart = ch.forest(POOLED, labels=labels, pooled_label="Pooled (random effects)", title="Forest test")
     spec, svg = render(chart, "forest_pooled", validator)
     check_common(spec, svg, "Forest test")
     assert count_marks(svg, "forest_points") == 5
     assert count_marks(svg, "forest_ci") == 5
-    assert count_marks(svg, "forest_pi") == 1
+    assert count_marks(svg, "forest_pi") == (1 if POOLED.pi_lower is not None else 0)
     assert count_marks(svg, "forest_pooled") == 1
+    est = round(100 * POOLED.proportion)
+    lo, hi = round(100 * POOLED.ci_lower), round(100 * POOLED.ci_upper)
+    first = POOLED.studies[0]
     for text in (
         "Study A",
         "Study E",
         "Pooled (random effects)",
-        "52 [40, 64]",
-        "Prediction interval",
-        "[22, 80]",
-        "40 [20, 61]",
-        "136",
+        f"{est} [{lo}, {hi}]",
+        f"{round(100 * first.proportion)} [{round(100 * first.ci_lower)}, {round(100 * first.ci_upper)}]",
+        str(sum(TOTALS)),
     ):
         assert svg_has_text(svg, text), text
     # the diamond is a polygon whose corners are the CI bounds and the estimate
     diamond = [rows for rows in inline_datasets(spec) if rows and "y2" in rows[0]]
     assert len(diamond) == 1
-    assert sorted(r["x"] for r in diamond[0]) == [40.0, 52.0, 64.0]
+    expected = sorted(100 * v for v in (POOLED.ci_lower, POOLED.proportion, POOLED.ci_upper))
+    assert sorted(r["x"] for r in diamond[0]) == pytest.approx(expected)
     assert svg_width(svg) <= 760
+    # the same chart from a frame of study rows plus the result as the pooled row
+    rows = pd.DataFrame(
+        {
+            "label": labels,
+            "estimate": [100 * s.proportion for s in POOLED.studies],
+            "ci_lower": [100 * s.ci_lower for s in POOLED.studies],
+            "ci_upper": [100 * s.ci_upper for s in POOLED.studies],
+            "n": TOTALS,
+        }
+    )
+    assert (
+        ch.forest(rows, pooled=POOLED, pooled_label="Pooled (random effects)", title="Forest test").to_dict()
+        == spec
+    )
+    with pytest.raises(ValueError, match="labels"):
+        ch.forest(POOLED)
+
+
+def test_charts_compose_side_by_side(forest_df, validator):
+    """Charts carry no configuration of their own (the registered theme styles them), so they
+    can be concatenated; the theme's configuration is in the composed spec."""
+    both = alt.hconcat(ch.forest(forest_df, title="Left"), ch.forest(forest_df, title="Right"))
+    spec = both.to_dict()
+    assert not list(validator.iter_errors(spec))
+    assert spec["config"]["axis"]["labelFontSize"] == 12 and spec["config"]["background"] == "white"
+    assert alt.theme.active == "livingreview"
 
 
 def test_forest_group_and_columns(forest_df, validator):
@@ -360,7 +340,8 @@ def test_forest_log_ratio(validator):
         log_x=True,
         ref_line=1,
         x_title="Risk ratio",
-        pooled=ch.PooledRow(0.8, 0.6, 1.07),
+        pooled=rma([math.log(0.5), math.log(1.2), math.log(0.8)], [0.22, 0.08, 0.06], method="EE"),
+        transform=math.exp,
         title="Ratios",
     )
     spec, svg = render(chart, "forest_log", validator)
@@ -394,10 +375,6 @@ def test_forest_errors(forest_df):
         ch.forest(forest_df.assign(ci_lower=0.0), log_x=True)
     with pytest.raises(ValueError, match="Study A"):
         ch.forest(forest_df.assign(ci_lower=[45.0, 41, 35, 12, 60]))
-    with pytest.raises(ValueError):
-        ch.PooledRow(estimate=1, lower=2, upper=3)
-    with pytest.raises(ValueError):
-        ch.PooledRow(estimate=2, lower=1, upper=3, pi_lower=1.5, pi_upper=4)
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,95 +422,73 @@ def test_kaplan_meier_errors(km_frames):
         ch.kaplan_meier(curve.assign(survival=curve["survival"] * 100), at_risk, strata="arm")
 
 
+def test_kaplan_meier_draws_a_fitted_curve(validator):
+    """The fit's own frame is what the chart reads (one set of column names); numbers at risk
+    come from the fit at the requested times. Data: R's survival::aml (the AML maintenance trial),
+    as in tests/test_survival.py."""
+    from tests.test_survival import GROUPS
+
+    fits = {name: fit_km(*GROUPS[name]) for name in ("Maintained", "Nonmaintained")}
+    chart = ch.kaplan_meier(fits, times=[0, 12, 24, 36], title="KM from fits", time_title="Weeks")
+    spec, svg = render(chart, "kaplan_meier_fits", validator)
+    check_common(spec, svg, "KM from fits")
+    frame = fits["Maintained"].frame()
+    assert list(frame.columns[:4]) == ["time", "survival", "ci_lower", "ci_upper"]
+    risk_rows = [r for rows in inline_datasets(spec) for r in rows if "n_text" in r]
+    shown = {(r["strata"], r["time"]): int(r["n_text"]) for r in risk_rows}
+    for name, fit in fits.items():
+        for time, n in zip([0, 12, 24, 36], fit.at_risk([0, 12, 24, 36]), strict=True):
+            assert shown[(name, time)] == n
+
+
 # --------------------------------------------------------------------------------------------
 # 3. MRD
 # --------------------------------------------------------------------------------------------
 
 
-def test_mrd_before_after(mrd_df, validator):
-    chart = ch.mrd_before_after(mrd_df, threshold=5e-4, title="MRD test")
+PAIRED = {
+    "measure": "MRD",
+    "patient": "patient_id",
+    "before": "mrd_pre",
+    "after": "mrd_post",
+    "below_detection": "mrd_post_qualifier",
+}
+
+
+def test_before_after(mrd_df, validator):
+    chart = ch.before_after(mrd_df, **PAIRED, threshold=5e-4, title="MRD test")
     spec, svg = render(chart, "mrd_before_after", validator)
     check_common(spec, svg, "MRD test")
     assert '"type": "log"' in json.dumps(spec)
-    assert count_marks(svg, "mrd_lines") == 6
-    assert count_marks(svg, "mrd_below") == 3  # hollow points for the three "<" values
-    assert count_marks(svg, "mrd_below_arrow") == 3
-    assert count_marks(svg, "mrd_points") == 9  # 6 pre + 3 quantified post
-    assert count_marks(svg, "mrd_threshold") == 1
+    assert count_marks(svg, "paired_lines") == 6
+    assert count_marks(svg, "paired_below") == 3  # hollow points for the three "<" values
+    assert count_marks(svg, "paired_below_arrow") == 3
+    assert count_marks(svg, "paired_points") == 9  # 6 pre + 3 quantified post
+    assert count_marks(svg, "paired_threshold") == 1
     assert svg_has_text(svg, "Threshold 5×10⁻⁴")
     assert svg_has_text(svg, "10⁻⁴")
     assert inline_columns(spec) <= {"patient", "phase", "value", "below", "status", "value_text", "text"}
-    assert ch.mrd_before_after(mrd_df.assign(other=1), threshold=5e-4, title="MRD test").to_dict() == spec
+    assert (
+        ch.before_after(mrd_df.assign(other=1), **PAIRED, threshold=5e-4, title="MRD test").to_dict() == spec
+    )
 
 
 def test_mrd_percent_no_threshold(mrd_df, validator):
     pct = mrd_df.assign(mrd_pre=mrd_df["mrd_pre"] * 100, mrd_post=mrd_df["mrd_post"] * 100)
-    spec, svg = render(ch.mrd_before_after(pct, unit="percent", title="MRD %"), "mrd_percent", validator)
+    spec, svg = render(
+        ch.before_after(pct, **PAIRED, unit="percent", title="MRD %"), "mrd_percent", validator
+    )
     check_common(spec, svg, "MRD %")
     assert svg_has_text(svg, "0.01%")
 
 
-def test_mrd_waterfall(mrd_df, validator):
-    df = pd.concat(
-        [
-            mrd_df,
-            pd.DataFrame(
-                {"patient_id": ["P07"], "mrd_pre": [1e-2], "mrd_post": [None], "mrd_post_qualifier": [None]}
-            ),
-        ]
-    )
-    chart = ch.mrd_waterfall(df, threshold=5e-4, title="Waterfall test")
-    spec, svg = render(chart, "mrd_waterfall", validator)
-    check_common(spec, svg, "Waterfall test")
-    assert count_marks(svg, "mrd_bars") + count_marks(svg, "mrd_bars_below") == 6
-    assert count_marks(svg, "mrd_bars_below") == 3
-    # P07 (no post value) is not drawn and not embedded
-    assert "P07" not in json.dumps(spec["datasets"])
-    assert ch.mrd_waterfall(mrd_df, threshold=5e-4, title="Waterfall test").to_dict() == spec
-
-
 def test_mrd_errors(mrd_df):
     with pytest.raises(ValueError, match="mrd_post_qualifier"):
-        ch.mrd_before_after(mrd_df.drop(columns="mrd_post_qualifier"))
+        ch.before_after(mrd_df.drop(columns="mrd_post_qualifier"), **PAIRED)
     with pytest.raises(ValueError, match="patient_id"):
-        ch.mrd_waterfall(mrd_df.drop(columns="patient_id"))
+        ch.before_after(mrd_df.drop(columns="patient_id"), **PAIRED)
     with pytest.raises(ValueError, match="<= 0"):
-        ch.mrd_before_after(mrd_df.assign(mrd_post=0.0))
-
-
-# --------------------------------------------------------------------------------------------
-# 4. swimmer
-# --------------------------------------------------------------------------------------------
-
-
-def test_swimmer(swim_frames, validator):
-    events, spans = swim_frames
-    chart = ch.swimmer(events, spans, ongoing="ongoing", title="Swimmer test")
-    spec, svg = render(chart, "swimmer", validator)
-    check_common(spec, svg, "Swimmer test")
-    assert count_marks(svg, "swim_spans") == 6
-    assert count_marks(svg, "swim_events") == 8
-    assert count_marks(svg, "swim_ongoing") == 2
-    for text in ("P03", "Relapse", "HSCT", "Lineage switch", "Agent Q", "Time (months)"):
-        assert svg_has_text(svg, text), text
-    # patients ordered by the length of their course: P03 (15) first
-    y_sort = [e for e in json.dumps(spec).split('"sort": ')[1:2]]
-    assert y_sort and y_sort[0].startswith('["P03"')
-    assert inline_columns(spec) <= {"patient", "start", "end", "therapy", "time", "event"}
-    assert (
-        ch.swimmer(events.assign(x=1), spans.assign(y="z"), ongoing="ongoing", title="Swimmer test").to_dict()
-        == spec
-    )
-
-
-def test_swimmer_days_errors(swim_frames, validator):
-    events, spans = swim_frames
-    spec, svg = render(ch.swimmer(events, spans, time_unit="days", title="Days"), "swimmer_days", validator)
-    assert svg_has_text(svg, "Time (days)")
-    with pytest.raises(ValueError, match="'event'"):
-        ch.swimmer(events.drop(columns="event"), spans)
-    with pytest.raises(ValueError, match="'therapy'"):
-        ch.swimmer(events, spans.drop(columns="therapy"))
+        ch.before_after(mrd_df.assign(mrd_post=0.0), **PAIRED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -670,64 +625,15 @@ def test_adverse_events_grouped(ae_df, validator):
 
 
 # --------------------------------------------------------------------------------------------
-# 8. risk of bias
+# the appraisal tool's domains (review.appraisal), shown on the methods page
 # --------------------------------------------------------------------------------------------
 
 
 def test_murad_domains():
-    assert list(ch.MURAD_DOMAINS) == ["Selection", "Ascertainment", "Causality", "Reporting"]
-    assert sum(len(v) for v in ch.MURAD_DOMAINS.values()) == 8
-    assert ch.ROB_JUDGEMENTS["Low"][0] == "#02C100"
-    assert ch.ROB_JUDGEMENTS["Some concerns"][0] == "#E2DF07"
-    assert ch.ROB_JUDGEMENTS["High"][0] == "#BF0000"
-    assert ch.ROB_JUDGEMENTS["No information"][0] == "#4EA1F7"
+    from livingreview.review.appraisal import MURAD_DOMAINS
 
-
-def test_rob_traffic_light(rob_df, validator):
-    chart = ch.risk_of_bias_traffic_light(rob_df, title="RoB test", domain_notes=ch.MURAD_DOMAIN_SUMMARY)
-    spec, svg = render(chart, "rob_traffic_light", validator)
-    check_common(spec, svg, "RoB test")
-    assert count_marks(svg, "rob_lights") == 20
-    assert count_marks(svg, "rob_symbols") == 20
-    texts = svg_texts(svg)
-    for sym in ("+", "−", "×", "?"):
-        assert sym in texts, sym
-    assert svg_has_text(svg, "Ascertainment") and svg_has_text(svg, "Study C")
-    assert (
-        ch.risk_of_bias_traffic_light(
-            rob_df.assign(q=1), title="RoB test", domain_notes=ch.MURAD_DOMAIN_SUMMARY
-        ).to_dict()
-        == spec
-    )
-    with pytest.raises(ValueError, match="unknown judgement"):
-        ch.risk_of_bias_traffic_light(rob_df.assign(judgement="Maybe"))
-    with pytest.raises(ValueError, match="'judgement'"):
-        ch.risk_of_bias_traffic_light(rob_df.drop(columns="judgement"))
-
-
-def test_rob_summary(rob_df, validator):
-    chart = ch.risk_of_bias_summary(rob_df, title="RoB summary")
-    spec, svg = render(chart, "rob_summary", validator)
-    check_common(spec, svg, "RoB summary")
-    rows = [r for rows in inline_datasets(spec) for r in rows]
-    n_cells = rob_df.groupby(["domain", "judgement"]).ngroups
-    assert len(rows) == n_cells == count_marks(svg, "rob_summary_bars")
-    by_domain = pd.DataFrame(rows).groupby("domain")["share"].sum()
-    assert by_domain.round(9).eq(1).all()
-    sel_low = next(r for r in rows if r["domain"] == "Selection" and r["judgement"] == "Low")
-    assert sel_low["share"] == pytest.approx(0.5)
-
-
-def test_rob_summary_weighted(rob_df, validator):
-    spec, svg = render(
-        ch.risk_of_bias_summary(rob_df, weight="n", title="RoB weighted"), "rob_summary_weighted", validator
-    )
-    rows = [r for rows in inline_datasets(spec) for r in rows]
-    sel_low = next(r for r in rows if r["domain"] == "Selection" and r["judgement"] == "Low")
-    assert sel_low["share"] == pytest.approx((10 + 40) / 100)
-    assert "weighted by n" in spec["description"]
-    with pytest.raises(ValueError, match="'w'"):
-        ch.risk_of_bias_summary(rob_df, weight="w")
+    assert list(MURAD_DOMAINS) == ["Selection", "Ascertainment", "Causality", "Reporting"]
+    assert sum(len(v) for v in MURAD_DOMAINS.values()) == 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -735,22 +641,19 @@ def test_rob_summary_weighted(rob_df, validator):
 # --------------------------------------------------------------------------------------------
 
 
-def test_option_paths(forest_df, km_frames, mrd_df, evidence_df, ae_df, rob_df, validator):
+def test_option_paths(forest_df, km_frames, mrd_df, evidence_df, ae_df, validator):
     curve, at_risk = km_frames
     charts = {
         "forest_no_n": ch.forest(forest_df, n=None, digits=1),
         "km_no_censor": ch.kaplan_meier(curve, at_risk, strata="arm", censored=None, strata_title="Arm"),
-        "mrd_no_qualifier": ch.mrd_before_after(mrd_df, below_detection=None),
+        "mrd_no_qualifier": ch.before_after(mrd_df, **(PAIRED | {"below_detection": None})),
         "evidence_no_study": ch.evidence_map(evidence_df),
         "ae_order": ch.adverse_events(ae_df, grade_order=["4", "3", "1–2"]),
-        "rob_aliases": ch.risk_of_bias_traffic_light(
-            rob_df.assign(judgement=rob_df["judgement"].str.upper())
-        ),
     }
     for name, chart in charts.items():
         spec = chart.to_dict()
         assert not list(validator.iter_errors(spec)), name
-        assert spec["description"] == spec["usermeta"]["description"]
+        assert spec["description"] and "usermeta" not in spec
         vlc.vegalite_to_svg(spec)
     assert "n_text" not in inline_columns(charts["forest_no_n"].to_dict())
     assert svg_has_text(vlc.vegalite_to_svg(charts["forest_no_n"].to_dict()), "40.0 [20.0, 61.0]")
@@ -762,7 +665,7 @@ def test_prisma_header_names_other_methods_when_no_database_was_searched() -> No
 
     import vl_convert
 
-    counts = ch.PrismaCounts(
+    counts = PrismaCounts(
         databases=0,
         registers=0,
         other_methods=10,

@@ -477,8 +477,8 @@ def _add_to_toc(book: Path, file: str) -> None:
 
 @pytest.mark.build
 def test_template_becomes_a_chapter_that_builds_with_its_chart(tmp_path: Path) -> None:
+    from livingreview.build.site import check_site, expected_charts
     from livingreview.cli import jupyter_book_command
-    from livingreview.site import check_site, expected_charts
 
     book = _copy_book(tmp_path)
     template = book / "chapters" / "_template.md"

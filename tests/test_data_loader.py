@@ -1,4 +1,4 @@
-"""livingreview.data: typed DataFrames from the data package (fixture: tests/fixtures/valid)."""
+"""livingreview.dataset.load: typed DataFrames from the data package (fixture: tests/fixtures/valid)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import livingreview
-from livingreview.data import DataError, Dataset, default_root, load, schema_table
+from livingreview.checks.validate import load_checked
+from livingreview.dataset.load import DataError, Dataset, default_root, load, schema_table
 
 FIXTURE = Path(__file__).parent / "fixtures" / "valid"
 
@@ -96,7 +97,7 @@ def test_load_does_not_validate_cross_references(project):
     csv.write_text(csv.read_text(encoding="utf-8").replace("okafor2022", "okafor2021"), encoding="utf-8")
     assert load(project).studies["citekey"].tolist()[1] == "okafor2021"  # fast path: no bib check
     with pytest.raises(DataError) as info:
-        load(project, validate=True)
+        load_checked(project)
     assert [str(p) for p in info.value.problems] == [
         "data/studies.csv:3: citekey: unknown citekey 'okafor2021' (not in references.bib); "
         "did you mean `okafor2022`?"
@@ -104,14 +105,14 @@ def test_load_does_not_validate_cross_references(project):
     assert "1 data problem:" in str(info.value)
 
 
-def test_validate_true_lists_all_problems(project):
+def test_load_checked_lists_all_problems(project):
     csv = project / "data" / "outcomes.csv"
     text = csv.read_text(encoding="utf-8")
     text = text.replace("alpha-cr,alpha,complete remission,21,30", "alpha-cr,alpha,complete remission,31,30")
     text = text.replace("Figure 1,,", ",,")
     csv.write_text(text, encoding="utf-8")
     with pytest.raises(DataError) as info:
-        load(project, validate=True)
+        load_checked(project)
     assert [(p.row, p.column) for p in info.value.problems] == [(2, "events"), (4, "locator")]
 
 

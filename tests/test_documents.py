@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.documents import check_documents, split_ids
-from livingreview.validate import check_project
+from livingreview.checks.documents import check_documents, split_ids
+from livingreview.checks.validate import check_project
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import beta
 
-from livingreview import evidence
+from livingreview.present import evidence
 
 
 def test_counts_get_an_exact_interval_computed_not_typed() -> None:
@@ -102,7 +102,7 @@ def test_count_without_denominator_and_fact_without_number() -> None:
 
 def test_figures_or_is_figure_or_for_every_row_of_the_dataset() -> None:
     """The batch path (one vectorised interval computation) reads exactly as row by row."""
-    from livingreview import data
+    from livingreview.dataset import load as data
 
     ds = data.load()
     for df in (ds.outcomes, ds.adverse_events):
@@ -112,7 +112,7 @@ def test_figures_or_is_figure_or_for_every_row_of_the_dataset() -> None:
 def test_a_precomputed_interval_must_be_for_the_same_counts() -> None:
     import pytest
 
-    from livingreview.proportions import proportion_ci
+    from livingreview.stats.proportions import proportion_ci
 
     row = {"events": 9, "total": 11}
     assert evidence.figure_text(row, interval=proportion_ci(9, 11)) == evidence.figure_text(row)

@@ -1,4 +1,4 @@
-"""The Atom feed of releases (livingreview.feed) and CITATION.cff, which repeats the latest release."""
+"""The Atom feed of releases (livingreview.review.feed) and CITATION.cff, which repeats the latest release."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import feedparser
 import pytest
 import yaml
 
-from livingreview import changes, feed
+from livingreview.review import changes, feed
 
 ROOT = Path(__file__).resolve().parent.parent
 A = "{http://www.w3.org/2005/Atom}"
@@ -36,7 +36,11 @@ def fake_root(tmp_path: Path, rows: str) -> Path:
         encoding="utf-8",
     )
     (root / "data" / "releases.csv").write_text(HEADER + rows, encoding="utf-8")
-    (root / "_config.yml").write_text('title: "A fake review <test>"\nauthor: Fake team\n', encoding="utf-8")
+    (root / "_config.yml").write_text(
+        'title: "A fake review <test>"\nauthor: Fake team\n'
+        "sphinx:\n  config:\n    livingreview_whats_new: chapters/whats-new\n",
+        encoding="utf-8",
+    )
     return root
 
 

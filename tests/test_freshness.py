@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview import freshness
+from livingreview.build import freshness
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ["studies", "outcomes", "patients", "adverse_events"]
@@ -64,7 +64,8 @@ kernelspec:
 
 ```{{code-cell}} ipython3
 :tags: [remove-cell]
-from livingreview import book, evidence
+from livingreview import book
+from livingreview.present import evidence
 
 ds = book.start()
 {code}
@@ -153,3 +154,14 @@ def test_data_edit_reaches_the_page_and_spares_unrelated_pages(tmp_path: Path) -
 
     # Nothing changed: nothing is executed.
     assert _executed(_build(book)) == set()
+
+
+def test_the_page_api_reads_the_tables_whose_ids_the_page_names(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    tables = freshness.resources(tmp_path)
+    page = "```{code-cell} ipython3\nds = book.start()\nds.fig('dfs', 'vandersluis2023-dfs-2y')\n```\n"
+    assert freshness.tables_used(page, tables) == {"outcomes", "studies"}
+    patient = page.replace("vandersluis2023-dfs-2y", "clesham2020-p04")
+    assert freshness.tables_used(patient, tables) == {"patients", "studies"}
+    # without the files, every table a page can show
+    assert freshness.tables_used(page, list(tables)) >= {"outcomes", "patients", "adverse_events", "studies"}

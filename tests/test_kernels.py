@@ -1,4 +1,4 @@
-"""Warm kernels (livingreview.kernels): a page's kernel forked from a template that has done the
+"""Warm kernels (livingreview.build.kernels): a page's kernel forked from a template that has done the
 imports must behave as a plain ipykernel would, one process per page, and never be worse than
 no template at all."""
 
@@ -16,7 +16,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
-from livingreview import kernels
+from livingreview.build import kernels
 
 PROBE = (
     "import os, sys, json, random\n"
@@ -43,7 +43,6 @@ def _run(cells: list[str], cwd: Path, timeout: int = 60) -> list[dict]:
 
 @pytest.fixture
 def warm(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(kernels.COLD_ENV, raising=False)
     monkeypatch.setenv("LR_TEST_MARK", "from the build")
     before = os.environ.get("JUPYTER_PATH")
     kernels.start()
@@ -68,8 +67,7 @@ def test_a_warm_kernel_sees_what_a_plain_kernel_sees(
     warm: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (hot,) = _run([PROBE], tmp_path)
-    monkeypatch.setenv(kernels.COLD_ENV, "1")
-    kernels.stop()
+    kernels.stop()  # no template: the kernelspec is the plain one again
     (cold,) = _run([PROBE], tmp_path)
     assert not cold["pandas_loaded"]  # really a plain kernel
     for key in ("cwd", "mark", "path"):
@@ -118,7 +116,7 @@ def test_cache_writes_wait_for_each_other(tmp_path: Path) -> None:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    from livingreview.sphinx import WRITE_LOCK, serialise_cache_writes
+    from livingreview.build.patches import WRITE_LOCK, serialise_cache_writes
 
     serialise_cache_writes()
     cache = get_cache(tmp_path / "cache")

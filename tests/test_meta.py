@@ -1,4 +1,4 @@
-"""Reference tests for livingreview.meta (rma and meta_proportions).
+"""Reference tests for livingreview.stats.meta (rma and meta_proportions).
 
 Every expected number names its source. Published values are checked to the precision they were
 published with: 4 decimals -> abs=5e-5, 3 decimals -> abs=5e-4, 2 decimals -> abs=5e-3 (i.e. our
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, special, stats
 
-from livingreview.meta import (
+from livingreview.stats.meta import (
     MetaResult,
     ProportionMetaResult,
     _glmm_loglik,

@@ -1,4 +1,4 @@
-"""Reference tests for livingreview.proportions.proportion_ci.
+"""Reference tests for livingreview.stats.proportions.proportion_ci.
 
 Expected values: R package `binom`, ``binom.confint(x, n, tol = 1e-8)``, columns "exact"
 (Clopper-Pearson) and "wilson", as published in statsmodels' test data file
@@ -10,7 +10,7 @@ them to 4 decimals (abs=5e-5), the precision the book reports.
 
 import pytest
 
-from livingreview.proportions import ProportionCI, proportion_ci
+from livingreview.stats.proportions import ProportionCI, proportion_ci
 
 TOL = 5e-5  # 4 decimals
 
@@ -108,7 +108,7 @@ def test_invalid_level_raises(level):
 def test_many_intervals_at_once_are_the_single_intervals(method):
     """The vectorised path gives, pair for pair, exactly what proportion_ci gives (itself checked
     against R above), edges included."""
-    from livingreview.proportions import proportion_cis
+    from livingreview.stats.proportions import proportion_cis
 
     grid = [(e, t) for t in range(1, 41) for e in range(t + 1)]
     many = proportion_cis([e for e, _ in grid], [float(t) for _, t in grid], method)
@@ -117,7 +117,7 @@ def test_many_intervals_at_once_are_the_single_intervals(method):
 
 
 def test_many_intervals_refuse_what_one_refuses():
-    from livingreview.proportions import proportion_cis
+    from livingreview.stats.proportions import proportion_cis
 
     with pytest.raises(ValueError, match="events must satisfy"):
         proportion_cis([1, 5], [2, 4])

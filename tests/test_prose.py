@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.prose import find_hand_typed
+from livingreview.checks.prose import find_hand_typed
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -65,7 +65,7 @@ def test_code_roles_names_and_glue_are_not_statistics() -> None:
 def test_make_check_reports_a_hand_typed_statistic(tmp_path: Path) -> None:
     import shutil
 
-    from livingreview.validate import check_project
+    from livingreview.checks.validate import check_project
 
     for name in ("data", "chapters"):
         shutil.copytree(ROOT / name, tmp_path / name)

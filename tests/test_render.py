@@ -9,7 +9,7 @@ import re
 import altair as alt
 import pandas as pd
 
-from livingreview import render
+from livingreview.present import render
 
 
 def _chart(title: str = "T", description: str = "A chart of x") -> alt.Chart:

@@ -16,10 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from livingreview import screening
-from livingreview.charts import PrismaCounts
-from livingreview.screening import check_screening, prisma_counts, split_keys
-from livingreview.validate import check_project, main
+from livingreview.checks import screening
+from livingreview.checks.screening import check_screening
+from livingreview.checks.validate import check_project, main
+from livingreview.review import screening as review_screening
+from livingreview.review.prisma import PrismaCounts
+from livingreview.review.screening import prisma_counts, split_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "valid"
@@ -402,7 +404,7 @@ def test_make_check_reports_screening_problems(project: Path, capsys: pytest.Cap
 
 def test_update_counts_of_the_real_log() -> None:
     log = log_frame()
-    u = screening.update_counts(log, "1.1.0")
+    u = review_screening.update_counts(log, "1.1.0")
     old = log[log["added_in"] == "1.0.0"]
     new = log[log["added_in"] == "1.1.0"]
     assert u.previous_studies == (old["decision"] == "included").sum() == prisma_counts(old).studies_included
@@ -412,16 +414,16 @@ def test_update_counts_of_the_real_log() -> None:
     assert u.new_reports_of_previous_studies == 1  # the long-term follow-up of van der Sluis 2023
     assert u.total_studies == u.previous_studies + u.new_studies == prisma_counts(log).studies_included - 1
     # the first release is an update of nothing
-    first = screening.update_counts(log, "1.0.0")
+    first = review_screening.update_counts(log, "1.0.0")
     assert first.previous_studies == 0 and first.new.studies_included == u.previous_studies
 
 
 def test_update_counts_needs_versions() -> None:
     with pytest.raises(ValueError, match="added_in"):
-        screening.update_counts(pd.DataFrame({"decision": ["included"]}), "1.1.0")
+        review_screening.update_counts(pd.DataFrame({"decision": ["included"]}), "1.1.0")
     log = log_frame().assign(added_in="1.1")
     with pytest.raises(ValueError, match="not a version"):
-        screening.update_counts(log, "1.1.0")
+        review_screening.update_counts(log, "1.1.0")
 
 
 def test_targeted_search_record_without_queries_or_with_found_in(project: Path) -> None:

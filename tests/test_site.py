@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.site import check_site, expected_charts, toc_files
+from livingreview.build.site import check_site, expected_charts, toc_files
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.build

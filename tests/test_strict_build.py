@@ -57,7 +57,9 @@ def _book(tmp_path: Path, chapter: str, *, extra_page: bool = False) -> Path:
         "  - file: chapters/chapter\n  - file: chapters/references\n"
     )
     (book / "references.bib").write_text(BIB)
-    (book / "chapters" / "index.md").write_text(PAGE.format(title="Home", body="Cites {cite:p}`known2020,solo2021`."))
+    (book / "chapters" / "index.md").write_text(
+        PAGE.format(title="Home", body="Cites {cite:p}`known2020,solo2021`.")
+    )
     (book / "chapters" / "references.md").write_text("# References\n\n```{bibliography}\n```\n")
     (book / "chapters" / "chapter.md").write_text(PAGE.format(title="Chapter", body=textwrap.dedent(chapter)))
     if extra_page:

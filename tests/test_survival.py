@@ -1,4 +1,4 @@
-"""Reference tests for livingreview.survival.kaplan_meier.
+"""Reference tests for livingreview.stats.survival.kaplan_meier.
 
 Data: R survival's ``aml`` data (Miller 1981, "Survival Analysis", p. 49), typed from the
 survival package's source file data/leukemia.dat (github.com/therneau/survival; ``aml`` is the
@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from livingreview.survival import KaplanMeier, kaplan_meier
+from livingreview.stats.survival import KaplanMeier, kaplan_meier
 
 # data/leukemia.dat: time, status (1 = event), x
 MAINTAINED_TIME = [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161]
@@ -34,12 +34,12 @@ def event_rows(km: KaplanMeier):
     pick = lambda seq: [seq[i] for i in keep]  # noqa: E731
     return (
         pick(km.time),
-        pick(km.n_risk),
+        pick(km.n_at_risk),
         pick(km.n_event),
         pick(km.survival),
         pick(km.std_err),
-        pick(km.lower),
-        pick(km.upper),
+        pick(km.ci_lower),
+        pick(km.ci_upper),
     )
 
 
@@ -139,9 +139,9 @@ def test_aml_pooled_matches_survival_summary_and_median():
 def test_rows_include_censoring_times_like_the_survfit_object():
     km = kaplan_meier(*GROUPS["Maintained"])
     assert km.time == (9.0, 13.0, 18.0, 23.0, 28.0, 31.0, 34.0, 45.0, 48.0, 161.0)
-    assert km.n_censor == (0, 1, 0, 0, 1, 0, 0, 1, 0, 1)
+    assert km.censored == (0, 1, 0, 0, 1, 0, 0, 1, 0, 1)
     # A censoring row carries the curve and its band forward.
-    assert km.survival[4] == km.survival[3] and km.lower[4] == km.lower[3]
+    assert km.survival[4] == km.survival[3] and km.ci_lower[4] == km.ci_lower[3]
     # std_err is se(S); std_err_log is se(log S) (survfit()$std.err): S * se(log S) = se(S).
     assert np.allclose(np.array(km.std_err), np.array(km.survival) * np.array(km.std_err_log))
 
@@ -155,7 +155,7 @@ def test_greenwood_by_direct_computation():
     assert km.survival[1] == pytest.approx(10 / 11 * 9 / 10)
     assert km.std_err_log[1] == pytest.approx(math.sqrt(1 / 110 + 1 / 90))
     z = 1.959963984540054
-    assert km.lower[1] == pytest.approx(km.survival[1] * math.exp(-z * km.std_err_log[1]))
+    assert km.ci_lower[1] == pytest.approx(km.survival[1] * math.exp(-z * km.std_err_log[1]))
 
 
 def test_numbers_at_risk():
@@ -184,7 +184,7 @@ def test_log_log_band_by_direct_computation():
     )
     z = 1.959963984540054
     for s, se, lo, hi in zip(
-        km.survival[:-1], km.std_err_log[:-1], km.lower[:-1], km.upper[:-1], strict=True
+        km.survival[:-1], km.std_err_log[:-1], km.ci_lower[:-1], km.ci_upper[:-1], strict=True
     ):
         a = math.exp(-math.exp(math.log(-math.log(s)) + z * se / math.log(s)))
         b = math.exp(-math.exp(math.log(-math.log(s)) - z * se / math.log(s)))
@@ -196,7 +196,9 @@ def test_plain_band_by_direct_computation():
     # R's conf.type="plain": S -/+ z se(S), clipped to [0, 1] (independent direct computation).
     km = kaplan_meier(*GROUPS["Nonmaintained"], conf_type="plain", level=0.9)
     z = 1.6448536269514722
-    for s, se, lo, hi in zip(km.survival[:-1], km.std_err[:-1], km.lower[:-1], km.upper[:-1], strict=True):
+    for s, se, lo, hi in zip(
+        km.survival[:-1], km.std_err[:-1], km.ci_lower[:-1], km.ci_upper[:-1], strict=True
+    ):
         assert lo == pytest.approx(max(0.0, s - z * se))
         assert hi == pytest.approx(min(1.0, s + z * se))
 

@@ -1,15 +1,13 @@
-"""Tests of livingreview.tables (escaped HTML tables) and the shared formatting helpers."""
+"""Tests of livingreview.present.tables (escaped HTML tables) and the shared formatting helpers."""
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 
-from livingreview import tables as tb
-from livingreview.tables import SoFRow
+from livingreview.present import tables as tb
 
 
 class _Collect(HTMLParser):
@@ -88,11 +86,6 @@ def test_fmt_helpers():
     assert tb.fmt_sci(5e-4) == "5×10⁻⁴"
     assert tb.fmt_sci(1e-4) == "10⁻⁴"
     assert tb.fmt_sci(2.5e-3, 1) == "2.5×10⁻³"
-    assert tb.certainty_label("low") == "⊕⊕◯◯ Low"
-    assert tb.certainty_label("Very low") == "⊕◯◯◯ Very low"
-    assert tb.certainty_label("HIGH") == "⊕⊕⊕⊕ High"
-    with pytest.raises(ValueError, match="certainty"):
-        tb.certainty_label("medium")
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,79 +139,3 @@ def test_study_characteristics_errors(studies):
         tb.study_characteristics(studies, columns=["study_id", "country"])
     with pytest.raises(TypeError):
         tb.study_characteristics([{"a": 1}])
-
-
-# --------------------------------------------------------------------------------------------
-# summary of findings
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sof_rows() -> list[SoFRow]:
-    return [
-        SoFRow(
-            outcome="Outcome one",
-            estimate=62.0,
-            lower=48.0,
-            upper=74.5,
-            participants=120,
-            studies=5,
-            certainty="low",
-            comments="Downgraded for imprecision.",
-            digits=0,
-        ),
-        SoFRow(
-            outcome="Outcome two",
-            effect="HR 0.62 (0.40 to 0.95)",
-            participants=40,
-            studies=1,
-            certainty="very low",
-        ),
-        SoFRow(
-            outcome="Outcome three",
-            estimate=30.0,
-            participants=None,
-            studies=2,
-            certainty="Moderate",
-            comments='<script>alert("sof")</script>',
-        ),
-    ]
-
-
-def test_summary_of_findings(sof_rows):
-    out = tb.summary_of_findings(sof_rows, caption="Summary of findings (synthetic)")
-    assert isinstance(out, tb.HTMLTable) and out._repr_html_() == out.html
-    p = parse(out.html)
-    assert p.caption == "Summary of findings (synthetic)"
-    assert sum(1 for t, a in p.tags if t == "th" and a.get("scope") == "col") == 5
-    head, r1, r2, r3 = p.rows
-    assert head[0] == "Outcome" and "Certainty" in head[3]
-    assert r1[:4] == ["Outcome one", "62% (48% to 75%)", "120 (5 studies)", "⊕⊕◯◯ Low"]
-    assert r2[1:4] == ["HR 0.62 (0.40 to 0.95)", "40 (1 study)", "⊕◯◯◯ Very low"]
-    assert r3[1:4] == ["30%", "NR (2 studies)", "⊕⊕⊕◯ Moderate"]
-    # symbols are hidden from screen readers, the word is read
-    assert '<span aria-hidden="true">⊕⊕◯◯</span> Low' in out.html
-    # a <script> in a cell is escaped
-    assert "<script>" not in out.html
-    assert "&lt;script&gt;alert(&quot;sof&quot;)&lt;/script&gt;" in out.html
-    assert r3[4] == '<script>alert("sof")</script>'
-    assert re.search(r'<table class="[^"]*lr-sof', out.html)
-
-
-def test_summary_of_findings_errors():
-    with pytest.raises(ValueError, match="certainty"):
-        SoFRow(outcome="x", estimate=1.0, certainty="good")
-    with pytest.raises(ValueError, match="estimate or an effect"):
-        SoFRow(outcome="x", certainty="low")
-    with pytest.raises(ValueError, match="no rows"):
-        tb.summary_of_findings([])
-    with pytest.raises(TypeError):
-        tb.summary_of_findings([{"outcome": "x"}])
-
-
-def test_fmt_estimate_prose() -> None:
-    from livingreview.tables import fmt_estimate_prose
-
-    assert fmt_estimate_prose(81.6, 60.8, 92.0, 1) == "81.6% (95% CI 60.8% to 92.0%)"
-    assert fmt_estimate_prose(0.22, 0.09, 0.34, 2, unit="") == "0.22 (95% CI 0.09 to 0.34)"
-    assert fmt_estimate_prose(40, None, None) == "40%"

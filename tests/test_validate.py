@@ -1,4 +1,4 @@
-"""One test per rule of livingreview.validate: each breaks a copy of the valid fixture project
+"""One test per rule of livingreview.checks.validate: each breaks a copy of the valid fixture project
 (tests/fixtures/valid, invented data) and asserts the exact `file:row: column:` prefix and the
 gist of the message. Line numbers are editor lines (CSV header = line 1).
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.validate import Problem, check_data, check_project, main
+from livingreview.checks.validate import Problem, check_data, check_project, main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "valid"
 

@@ -1,0 +1,371 @@
+"""Reader-facing text for one reported figure, and the flags a page must show.
+
+A figure row (from the ``outcomes`` or ``adverse_events`` table) carries either counts
+(``events``/``total``, or ``patients``/``total``) or a printed estimate with an optional printed
+interval. Counts are shown with their percentage and an exact (Clopper–Pearson) interval computed
+here, never typed; printed estimates are shown as printed, with their qualifier ("<", "about") and
+unit. A flagged figure always says so where it is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from livingreview.present.tables import HTMLTable, fmt_num, is_missing, table
+from livingreview.stats.proportions import ProportionCI, proportion_ci, proportion_cis
+
+_UNIT_SUFFIX = {
+    "percent": "%",
+    "months": " months",
+    "days": " days",
+    "years": " years",
+    "ratio": "",
+    "count": "",
+}
+
+
+# Every interval a reader sees says whose it is: an exact (Clopper–Pearson) interval this review
+# computed from a figure's counts, or the interval the paper printed with its estimate.
+COMPUTED_CI = "computed 95% CI"
+
+
+def _get(row: Mapping[str, Any] | Any, key: str) -> Any:
+    value = row.get(key) if isinstance(row, Mapping) else getattr(row, key, None)
+    return None if is_missing(value) else value
+
+
+def counts(row: Mapping[str, Any] | Any) -> tuple[int, int] | None:
+    """``(events, total)`` of a figure row, or None when the source gives no counts."""
+    events = _get(row, "events")
+    if events is None:
+        events = _get(row, "patients")
+    total = _get(row, "total")
+    if events is None or total is None:
+        return None
+    return int(events), int(total)
+
+
+def proportion_text(
+    events: int, total: int, *, digits: int = 0, ci: bool = True, interval: ProportionCI | None = None
+) -> str:
+    """``'16 of 30 (53%; computed 95% CI 34% to 72%)'`` with the exact interval computed from the
+    counts (or given, already computed for these counts, as ``interval``). "computed" tells the
+    reader that the interval is this review's; a paper's own is shown as "printed"."""
+    p = interval if interval is not None else proportion_ci(events, total, "exact")
+    if (p.events, p.total, p.method) != (events, total, "exact"):
+        # A caller's mistake, not a figure without a number: not a ValueError (figure_or's fallback).
+        raise RuntimeError(
+            f"interval is for {p.events} of {p.total} ({p.method}), not {events} of {total} (exact)"
+        )
+    pct = f"{fmt_num(100 * p.proportion, digits)}%"
+    if not ci:
+        return f"{events} of {total} ({pct})"
+    return (
+        f"{events} of {total} ({pct}; {COMPUTED_CI} {fmt_num(100 * p.lower, digits)}% to "
+        f"{fmt_num(100 * p.upper, digits)}%)"
+    )
+
+
+def flag_text(row: Mapping[str, Any] | Any, column: str | None = None) -> str:
+    """The marker a flagged row's figure carries. ``column``: the value shown is this column of
+    the row; a flag that names the columns it concerns (``flagged_columns``) and not this one is
+    not shown beside it, so that a flag sits on the figure it concerns."""
+    flag = _get(row, "flag")
+    if not flag:
+        return ""
+    concerns = _get(row, "flagged_columns")
+    if column is not None and concerns and column not in [c.strip() for c in str(concerns).split(";")]:
+        return ""
+    return f" [flagged as printed: {flag}; see the note below]"
+
+
+def figure_text(
+    row: Mapping[str, Any] | Any,
+    *,
+    digits: int | None = None,
+    ci: bool = True,
+    interval: ProportionCI | None = None,
+) -> str:
+    """The text a reader sees for one figure row, flag included.
+
+    Counts: ``'9 of 11 (82%; computed 95% CI 48% to 98%)'``. Printed estimate: ``'81.6% (printed
+    95% CI 60.8% to 92.0%)'``, ``'<40%'``, ``'7.7 months'``, ``'0.15 (printed 95% CI 0.04 to
+    0.62)'``. ``interval``: the
+    exact interval of the row's counts, if already computed (see :func:`figures_or`).
+    """
+    c = counts(row)
+    if c is not None:
+        return proportion_text(*c, digits=digits or 0, ci=ci, interval=interval) + flag_text(row)
+    est = _get(row, "estimate")
+    unit = _UNIT_SUFFIX.get(str(_get(row, "unit") or ""), "")
+    lo_r, hi_r, kind = _get(row, "range_lower"), _get(row, "range_upper"), _get(row, "range_kind")
+    if est is None and kind == "printed as range" and lo_r is not None and hi_r is not None:
+        return f"{fmt_num(lo_r, digits_of(lo_r))}–{fmt_num(hi_r, digits_of(hi_r))}{unit}" + flag_text(row)
+    events = _get(row, "events") if _get(row, "events") is not None else _get(row, "patients")
+    if est is None and events is not None:
+        return f"{int(events)}" + flag_text(row)  # a count printed without its denominator
+    if est is None:
+        raise ValueError(
+            f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate"
+        )
+    lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
+    # Without ``digits``, the interval keeps the decimals its limits were printed with (1.04 to
+    # 12.75 around 3.6), never fewer than the estimate's.
+    ci_digits = digits
+    if digits is None:
+        digits = digits_of(est)
+        ci_digits = max([digits] + [digits_of(x) for x in (lo, hi) if x is not None])
+    qualifier = _get(row, "estimate_qualifier") or ""
+    qualifier = {"about": "about ", "up to": "up to "}.get(qualifier, qualifier)
+    text = f"{qualifier}{fmt_num(est, digits)}{unit}"
+    if ci and lo is not None and hi is not None:
+        level = _get(row, "ci_level")
+        interval = f"{fmt_num(lo, ci_digits)}{unit} to {fmt_num(hi, ci_digits)}{unit}"
+        if level is None:  # an interval printed without its level: say so, never assume 95%
+            text += f" (printed interval {interval}, level not stated)"
+        else:
+            text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
+    elif kind == "observed range" and lo_r is not None and hi_r is not None:
+        text += f" (range {fmt_num(lo_r, digits_of(lo_r))} to {fmt_num(hi_r, digits_of(hi_r))}{unit})"
+    return text + flag_text(row)
+
+
+def digits_of(x: Any) -> int:
+    """Decimals to show for a stored value: as many as it has (the dataset keeps printed precision
+    except trailing zeros)."""
+    text = f"{float(x):.6f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def figure_or(
+    row: Mapping[str, Any] | Any, default: str = "no number (see the source)", **kwargs: Any
+) -> str:
+    """:func:`figure_text`, or ``default`` for a row that states a fact without a number."""
+    try:
+        return figure_text(row, **kwargs)
+    except ValueError:
+        return default + flag_text(row)
+
+
+def figures_or(rows: pd.DataFrame, default: str = "no number (see the source)", **kwargs: Any) -> list[str]:
+    """:func:`figure_or` for every row of ``rows``, in order, with the exact intervals of all the
+    rows that have counts computed in one vectorised call."""
+    records = rows.to_dict("records")
+    pairs = [counts(r) for r in records]
+    found = [c for c in pairs if c is not None]
+    intervals = iter(proportion_cis([e for e, _ in found], [t for _, t in found], "exact"))
+    return [
+        figure_or(r, default, interval=next(intervals) if c is not None else None, **kwargs)
+        for r, c in zip(records, pairs, strict=True)
+    ]
+
+
+def with_proportions(df: pd.DataFrame, *, events: str = "events", total: str = "total") -> pd.DataFrame:
+    """Add ``proportion``, ``ci_lower_exact``, ``ci_upper_exact`` (percent) for rows with counts."""
+    out = df.copy()
+    has = [not (is_missing(e) or is_missing(t)) for e, t in zip(out[events], out[total], strict=True)]
+    found = iter(
+        proportion_cis(
+            [int(e) for e, h in zip(out[events], has, strict=True) if h],
+            [int(t) for t, h in zip(out[total], has, strict=True) if h],
+            "exact",
+        )
+    )
+    values = []
+    for h in has:
+        if h:
+            p = next(found)
+            values.append((100 * p.proportion, 100 * p.lower, 100 * p.upper))
+        else:
+            values.append((float("nan"),) * 3)
+    # Float64 like the dataset's own number columns, so the two can be combined without casts.
+    out[["proportion", "ci_lower_exact", "ci_upper_exact"]] = pd.DataFrame(
+        values, index=out.index, dtype="float64"
+    ).astype("Float64")
+    return out
+
+
+def flags_table(
+    rows: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    id_column: str | None = None,
+    caption: str = "Figures on this page kept as printed, with what is wrong",
+    shown: int | None = None,
+) -> HTMLTable | str:
+    """The flagged figures a page uses, each with its note and where it stands in the source.
+    ``shown``: rows the page carries before "Show all" (see :func:`livingreview.present.tables.table`).
+
+    Returns an empty string when nothing on the page is flagged.
+    """
+    frames = [rows] if isinstance(rows, pd.DataFrame) else list(rows)
+    flagged_rows = []
+    for df in frames:
+        flagged = df[df["flag"].notna()] if "flag" in df else df.iloc[0:0]
+        key = id_column or next(c for c in df.columns if c.endswith("_id"))
+        for r in flagged.to_dict("records"):
+            # A study row's citekey is its own paper; its locator points into the documents
+            # its figures were read in (source_citekey).
+            read_in = r.get("source_citekey") if not is_missing(r.get("source_citekey")) else r["citekey"]
+            flagged_rows.append(
+                {
+                    "figure": r[key],
+                    "flag": r["flag"]
+                    + (f" ({r['flagged_columns']})" if not is_missing(r.get("flagged_columns")) else ""),
+                    "note": r.get("note"),
+                    "source": f"{read_in}: {r['locator']}",
+                }
+            )
+    if not flagged_rows:
+        return ""
+    return table(
+        pd.DataFrame(flagged_rows).drop_duplicates(),
+        columns=["figure", "flag", "note", "source"],
+        labels={"figure": "Figure", "flag": "Flag", "note": "What is wrong", "source": "Where it stands"},
+        caption=caption,
+        css_class="lr-table lr-flags",
+        shown=shown,
+    )
+
+
+# The tables whose rows are figures a reader is shown (one figure, patient or adverse event per
+# row); study records describe studies and are counted apart.
+FIGURE_TABLES = ("outcomes", "patients", "adverse_events")
+
+
+@dataclass(frozen=True)
+class FlagCounts:
+    """How many rows carry a flag: one definition for every page that states it."""
+
+    figure_rows: int
+    figure_rows_flagged: int
+    studies: int
+    studies_flagged: int
+
+    def sentence(self) -> str:
+        return (
+            f"{self.figure_rows_flagged} of the {self.figure_rows} rows of figures, individual patients "
+            f"and adverse events carry a flag, and so do {self.studies_flagged} of the {self.studies} "
+            "study records"
+        )
+
+
+def flag_counts(tables: Mapping[str, pd.DataFrame]) -> FlagCounts:
+    figures = [tables[name] for name in FIGURE_TABLES if name in tables]
+    studies = tables.get("studies")
+
+    def flagged(t: pd.DataFrame) -> int:
+        return int(t["flag"].notna().sum()) if "flag" in t else 0
+
+    return FlagCounts(
+        figure_rows=sum(len(t) for t in figures),
+        figure_rows_flagged=sum(flagged(t) for t in figures),
+        studies=0 if studies is None else len(studies),
+        studies_flagged=0 if studies is None else flagged(studies),
+    )
+
+
+def duration_text(
+    row: Mapping[str, Any] | Any, column: str, unit: str = "months", *, flag: bool = False
+) -> str:
+    """A duration stored in one column of a row, as many decimals as it was printed with; the
+    row's flag on that column if asked."""
+    value = _get(row, column)
+    text = f"{fmt_num(value, digits_of(value))} {unit}"
+    return text + (flag_text(row, column) if flag else "")
+
+
+def age_text(row: Mapping[str, Any] | Any) -> str:
+    """A patient's age as printed; a bare number (a table printing years) gets its unit and what it
+    is measured to (``age_reference``)."""
+    text = str(_get(row, "age_as_printed"))
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return f"{text} years ({_get(row, 'age_reference')})"
+    return text
+
+
+def case_text(row: Mapping[str, Any] | Any, report: str, read_in: str) -> str:
+    """A patient row as a table shows it: the report and the case label, with where the row was read
+    (``read_in``: the document's short name) unless the label already says it."""
+    text = f"{report}: {_get(row, 'case_label')}"
+    locator = str(_get(row, "locator") or "")
+    if locator.replace(",", "") not in str(_get(row, "case_label")):
+        text += f" (read in {read_in}: {locator})"
+    return text
+
+
+def figure_or_count(row: Mapping[str, Any] | Any, unit: str = "patient") -> str:
+    """:func:`figure_text`, but a count printed without its denominator says so."""
+    if counts(row) is None and _get(row, "estimate") is None and _get(row, "events") is not None:
+        return f"{int(_get(row, 'events'))} {unit} (no denominator printed)" + flag_text(row)
+    return figure_text(row)
+
+
+def source_names(keys: Any, names: Mapping[str, str], none: str = "none given") -> str:
+    """``'a; b'`` citekeys as the names a page gives them."""
+    if is_missing(keys):
+        return none
+    return "; ".join(names.get(k, k) for k in str(keys).split("; "))
+
+
+def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
+    """One row of a forest plot or table of proportions from a figure row: the exact interval of
+    its counts (times ``scale``: percent), or the printed estimate alone when it has no counts; with
+    the figure's text, how the interval was obtained, where it stands and its flag."""
+    c = counts(row)
+    if c is not None:
+        p = proportion_ci(*c, "exact")
+        est, lo, hi = scale * p.proportion, scale * p.lower, scale * p.upper
+        basis = "counts printed; exact 95% CI computed"
+    else:
+        est, lo, hi = float(_get(row, "estimate")), float("nan"), float("nan")
+        basis = "percentage printed without a count: no interval can be computed"
+    return {
+        "n": _get(row, "total"),
+        "estimate": est,
+        "ci_lower": lo,
+        "ci_upper": hi,
+        "figure": figure_text(row),
+        "basis": basis,
+        "locator": _get(row, "locator"),
+        "flag": _get(row, "flag"),
+    }
+
+
+def complement_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
+    """A :func:`forest_row` for the complement of a printed count (the source prints, say, the
+    MRD-positive infants; the row is the MRD-negative ones): total minus events, marked as computed."""
+    total = int(_get(row, "total"))
+    events = total - int(_get(row, "events"))
+    p = proportion_ci(events, total, "exact")
+    return {
+        "n": total,
+        "estimate": scale * p.proportion,
+        "ci_lower": scale * p.lower,
+        "ci_upper": scale * p.upper,
+        "figure": proportion_text(events, total),
+        "basis": "computed: total minus the printed complement",
+        "locator": _get(row, "locator"),
+        "flag": None,
+    }
+
+
+def page_text(row: Mapping[str, Any] | Any, documents: pd.DataFrame) -> str:
+    """'<kind> page, <grade>' of the stored page a row was read on (``documents`` indexed by
+    document_id); 'founding document' for a row read in one of the founding documents."""
+    doc = _get(row, "document_id")
+    if not doc:
+        return "founding document"
+    return f"{documents.at[doc, 'kind']} page, {documents.at[doc, 'grade']}"
+
+
+def overlaps_text(study: Mapping[str, Any] | Any, names: Mapping[str, str]) -> str:
+    """The names of the studies a study may share patients with (its ``overlaps_with``), or
+    'none stated'."""
+    value = _get(study, "overlaps_with")
+    others = [x.strip() for x in str(value).split(";") if x.strip()] if value else []
+    return ", ".join(str(names.get(x, x)) for x in others) or "none stated"
