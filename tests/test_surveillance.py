@@ -16,6 +16,7 @@ import httpx
 import pytest
 from surveillance_replay import digest, fixture, project_copy, recorded, transport
 
+from livingreview.checks.validate import check_project
 from livingreview.surveillance import (
     checks,
     ctgov,
@@ -31,7 +32,6 @@ from livingreview.surveillance import (
     trials,
 )
 from livingreview.surveillance.records import Candidate
-from livingreview.validate import check_project
 
 TODAY = date(2026, 12, 6)  # windows end the day before: 2026-12-05
 WHO = pubmed.Identity("livingreview", "maintainer@example.org", "SECRET-KEY-123")
@@ -655,7 +655,7 @@ def test_screening_from_the_command_line_and_the_updated_flow(project, tmp_path,
 
 
 def test_the_surveillance_pages_are_executed_again_when_their_data_or_engine_changes(tmp_path):
-    from livingreview import freshness
+    from livingreview.build import freshness
 
     root = Path(__file__).resolve().parent.parent
     md = (root / "chapters" / "trials.md").read_text(encoding="utf-8")

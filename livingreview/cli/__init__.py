@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] in (["search"], ["screen"]):  # literature and registry surveillance
         from livingreview.surveillance.cli import main as surveillance
 
-        return surveillance(argv, ROOT)
+        return surveillance(argv, REPO_ROOT)
     parser = argparse.ArgumentParser(
         prog="python -m livingreview",
         description=__doc__,
