@@ -15,7 +15,7 @@ import pytest
 
 from livingreview.checks.prose import find_hand_typed
 from livingreview.present import releases
-from livingreview.review import changes
+from livingreview.review import changes, living
 from livingreview.review.changes import ChangesError, FieldChange
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -432,7 +432,7 @@ def test_flags_added_and_pages_assessed_since_the_previous_release(repo: Path) -
     prev, c = changes.since_previous(repo)
     flagged = {(f["key"], f["old"], f["new"]) for f in changes.flags_added(c)}
     assert flagged == {("fakea-os", "", "ambiguous"), ("fakea-efs", "", "secondary; ambiguous")}
-    assert changes.chapters_assessed_since(repo, prev.date) == [("new", "Updated page", "2001-02-01")]
+    assert living.chapters_assessed_since(repo, prev.date) == [("new", "Updated page", "2001-02-01")]
     html = releases.report_html(repo)
     assert "Flags added in this release" in html and '<a href="new.html">Updated page</a>' in html
     assert "Unchanged page" not in html and "Template" not in html

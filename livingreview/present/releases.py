@@ -16,13 +16,13 @@ from livingreview.present.tables import table
 from livingreview.review.changes import (
     RELEASES_RESOURCE,
     Changes,
-    chapters_assessed_since,
     dataset_now,
     flags_added,
     latest_release,
     since_previous,
     unreleased,
 )
+from livingreview.review.living import chapters_assessed_since
 
 
 def _shown(value: str) -> str:

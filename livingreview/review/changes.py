@@ -42,7 +42,6 @@ __all__ = [
     "ChangesError",
     "Changes",
     "check_releases",
-    "chapters_assessed_since",
     "flags_added",
     "FieldChange",
     "Release",
@@ -742,29 +741,4 @@ def flags_added(c: Changes) -> list[dict[str, str]]:
                     "locator": f.locator,
                 }
             )
-    return out
-
-
-def chapters_assessed_since(root: Path, since: _dt.date) -> list[tuple[str, str, str]]:
-    """(page, title, assessed date) of every chapter whose front matter says it was assessed
-    after ``since`` (the previous release's date): the pages this release updated. Read from the
-    pages' sources, so it needs no git history."""
-    from .living import assessed_on
-
-    out = []
-    for source in sorted((Path(root) / "chapters").glob("*.md")):
-        if source.name.startswith("_"):
-            continue
-        assessed = assessed_on(source)
-        try:
-            day = _dt.date.fromisoformat(assessed) if assessed else None
-        except ValueError:
-            day = None
-        if day is None or day <= since:
-            continue
-        title = next(
-            (ln[2:].strip() for ln in source.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")),
-            source.stem,
-        )
-        out.append((source.stem, title, assessed))
     return out

@@ -193,6 +193,28 @@ class UpdateCounts:
     def total_reports(self) -> int:
         return self.previous_reports + self.new_reports
 
+    def boxes(self) -> list[tuple[str, str, int]]:
+        """(stage, box, count) of the PRISMA 2020 flow diagram for updated reviews, top to bottom."""
+        n, prev = self.new, "Previous version"
+        continuing = self.new_reports_of_previous_studies
+        return [
+            (prev, "Studies included in the previous version", self.previous_studies),
+            (prev, "Reports of studies included in the previous version", self.previous_reports),
+            ("Identification", "Records identified by the targeted search (other methods)", n.other_methods),
+            ("Identification", "Duplicates removed", n.duplicates_removed),
+            ("Screening", "Records screened", n.records_screened),
+            ("Screening", "Records excluded at screening", n.records_excluded),
+            ("Retrieval", "Reports sought for retrieval", n.reports_sought),
+            ("Retrieval", "Reports not retrieved", n.reports_not_retrieved),
+            ("Eligibility", "Reports assessed for eligibility", n.reports_assessed),
+            *[("Eligibility", f"Reports excluded: {r}", k) for r, k in n.reports_excluded.items()],
+            ("Included", "New studies included", self.new_studies),
+            ("Included", "New reports of studies already included", continuing),
+            ("Included", "Reports of new included studies", self.new_reports - continuing),
+            ("Total", "Total studies included in the review", self.total_studies),
+            ("Total", "Total reports of included studies", self.total_reports),
+        ]
+
 
 def update_counts(screening: pd.DataFrame, version: str) -> UpdateCounts:
     """The flow of the update that produced ``version``: records with ``added_in`` below it are the
