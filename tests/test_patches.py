@@ -74,3 +74,42 @@ def test_sphinx_multitoc_numbering_is_declared_parallel_safe() -> None:
     app = SimpleNamespace(extensions={"sphinx_multitoc_numbering": ext, "someone_else": other})
     patches.declare_parallel_safe(app)
     assert ext.parallel_read_safe is True and other.parallel_read_safe is None
+
+
+def _run_cell(source: str, cwd: Path) -> list[dict]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    )
+    client.execute()
+    return nb.cells[0]["outputs"]
+
+
+def test_kernels_start_over_ipc_sockets_of_their_own(tmp_path: Path) -> None:
+    from nbclient import NotebookClient
+
+    patches.kernels_over_ipc()
+    managers = [
+        NotebookClient(nbformat_notebook(), kernel_name="python3").create_kernel_manager() for _ in range(2)
+    ]
+    assert [km.transport for km in managers] == ["ipc", "ipc"]
+    assert managers[0].ip != managers[1].ip  # no name handed out twice
+    assert all(Path(km.ip).parent.name == patches.IPC_DIR for km in managers)
+    # A real kernel started this way runs code; its connection file says ipc.
+    (out,) = _run_cell(
+        "import json, ipykernel.connect as c; print(json.load(open(c.get_connection_file()))['transport'])",
+        tmp_path,
+    )
+    assert out["text"].strip() == "ipc"
+
+
+def nbformat_notebook():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb

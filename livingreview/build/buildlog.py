@@ -58,7 +58,15 @@ def summary(root: Path, error: BaseException | None = None) -> str:
     """Every warning and error of the last build, one line each (paths relative to ``root``)."""
     lines = [line.replace(f"{root}/", "") for line in RECORDED]
     if error is not None:
-        lines.append(f"{type(error).__name__}: {error}".strip().replace(f"{root}/", ""))
+        line = f"{type(error).__name__}: {error}".strip().replace(f"{root}/", "")
+        # A page that fails in a parallel reader arrives as one error naming the page; the
+        # chapter's own exception is the last exception line of the traceback it carries.
+        causes = [
+            c
+            for c in (_ANSI.sub("", t).strip() for t in str(getattr(error, "traceback", "")).splitlines())
+            if _EXCEPTION_LINE.match(c) and not c.split(":")[0].endswith(("ExecutionError", "ParallelError"))
+        ]
+        lines.append(f"{line} -> {causes[-1]}" if causes else line)
     if not lines:
         return "build: the book did not build cleanly, and Sphinx recorded no warning (see above)"
     head = f"build: the book did not build cleanly; what failed it ({len(lines)}):"

@@ -148,11 +148,59 @@ def declare_parallel_safe(app: Any) -> None:
             ext.parallel_read_safe = True
 
 
+# -- nbclient / jupyter_client -------------------------------------------------------------------
+
+IPC_DIR = "livingreview-ipc"  # under the system's temporary folder: socket paths must stay short
+
+
+def kernels_over_ipc() -> None:
+    """Start every page's kernel on Unix domain sockets (ZeroMQ ``ipc``), each kernel's under a
+    name of its own, instead of on TCP ports.
+
+    jupyter_client chooses a kernel's five TCP ports by binding each to port 0 and releasing it,
+    writes them to the connection file, and the kernel binds them when it starts. Sphinx's
+    parallel readers are separate processes, and jupyter_client's cache of ports handed out is
+    per process: between the release and the kernel's bind, another reader can be given the same
+    port, and that page's kernel dies with "Address already in use" (seen here in a benchmark
+    build on a loaded machine). The window is widest when the machine is loaded and kernels wait
+    for the warm-kernel template. Socket files named by a fresh UUID cannot be handed out twice.
+    It also ends ipykernel's "running over TCP without encryption" warning on every page."""
+    import tempfile
+    import uuid
+
+    from nbclient import NotebookClient
+
+    create = NotebookClient.create_kernel_manager
+    if getattr(create, "livingreview_ipc", False):
+        return
+
+    @functools.wraps(create)
+    def create_over_ipc(self: Any) -> Any:
+        km = create(self)
+        if not km.has_kernel:  # a manager of our own, not yet started
+            folder = Path(tempfile.gettempdir()) / IPC_DIR
+            folder.mkdir(mode=0o700, exist_ok=True)
+            km.transport = "ipc"
+            km.cache_ports = False  # TCP port bookkeeping; it would bind the path as a host
+            km.ip = str(folder / uuid.uuid4().hex)
+        return km
+
+    create_over_ipc.livingreview_ipc = True  # type: ignore[attr-defined]
+    NotebookClient.create_kernel_manager = create_over_ipc  # type: ignore[method-assign]
+
+
 def _nothing() -> None:
     """For patches that are Sphinx event handlers (see :func:`connect`)."""
 
 
 PATCHES: tuple[Patch, ...] = (
+    Patch(
+        "kernels_over_ipc",
+        "nbclient",
+        "==0.11.0",
+        "https://github.com/jupyter/jupyter_client/issues/487",
+        kernels_over_ipc,
+    ),
     Patch(
         "pin_bibtex_backend",
         "pybtex",

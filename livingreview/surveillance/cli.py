@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 from . import ledger, ris, run, tables
@@ -47,8 +48,15 @@ def main(argv: list[str], root: Path) -> int:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("--summary", type=Path, default=None, help="where to write the Markdown summary")
+        p.add_argument(
+            "--until",
+            type=date.fromisoformat,
+            default=None,
+            help="last day of the windows (YYYY-MM-DD; default yesterday): a narrower window when a "
+            "strategy matches more records than E-utilities can page through",
+        )
         a = p.parse_args(argv[1:])
-        return run.main(root, a.summary)
+        return run.main(root, a.summary, today=a.until + timedelta(days=1) if a.until else None)
     p = argparse.ArgumentParser(
         prog="python -m livingreview screen",
         description=__doc__,

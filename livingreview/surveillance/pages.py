@@ -9,7 +9,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from . import report, tables
+from . import dedup, report, tables
 from .trials import DAYS
 
 STATUS_LABELS = {
@@ -155,5 +155,5 @@ def methods_numbers(root: Path) -> dict[str, str]:
         "n_awaiting": str(flow["awaiting_screening"]),
         "n_previous_studies": str(flow["previous_studies"]),
         "n_total_studies": str(flow["total_studies"]),
-        "duplicates_method": report.DUPLICATES,
+        "dedup_threshold": f"{dedup.THRESHOLD:g}",
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import dedup, tables
+from . import tables
 
 SOURCE_NAMES = {
     "pubmed": "PubMed (MEDLINE and PubMed-only records), NCBI E-utilities",
@@ -23,12 +23,6 @@ SOURCE_NAMES = {
 REGISTERS = {"ctgov"}
 UPDATE = (
     "weekly, every Monday (.github/workflows/search.yml), each strategy from the day after its last window"
-)
-DUPLICATES = (
-    "automatically on identifiers, normalised (PMID, PMCID and DOI linked through each other; NCT "
-    "number, NCT aliases, EudraCT and CTIS numbers); a DOI shared by a book's chapters, or by two "
-    "records with different PMIDs, is not used; records with near-identical titles (rapidfuzz ratio "
-    f"of {dedup.THRESHOLD:g} or more) are kept and listed as possible duplicates for a person to decide"
 )
 NEVER = "never run"
 DUPLICATE_REASON = "duplicate of another record"
