@@ -31,6 +31,11 @@ class Text(str):
         return str(self)
 
 
+def glue_name(row_id: str) -> str:
+    """The glue name of a row id: ``'leahy2022-os-2y'`` -> ``'leahy2022_os_2y'``."""
+    return row_id.replace("-", "_")
+
+
 def glue(name: str, value: Any) -> Any:
     """Glue ``value`` for ``{glue:text}`name``` in the prose, without showing it here."""
     from myst_nb import glue as nb_glue
@@ -131,6 +136,20 @@ class Page(Mapping[str, pd.DataFrame]):
     def fig(self, name: str, row_id: str, **kwargs: Any) -> str:
         """Glue the reader's text of one figure row for ``{glue:text}`name``` in the prose."""
         return glue(name, self.text(row_id, **kwargs))
+
+    def figs(self, ids: Iterable[str], digits: Mapping[str, int] | None = None) -> list[str]:
+        """Glue each figure row under its own id, dashes written as underscores
+        (``{glue:text}`leahy2022_cr``` for ``leahy2022-cr``): a page's list of figures in one call.
+        ``digits``: decimals for the rows printed with a trailing zero (``{"cibmtr2025-cr": 1}``)."""
+        digits = dict(digits or {})
+        return [self.fig(glue_name(i), i, digits=digits.get(i)) for i in ids]
+
+    def provenance(self, ids: Iterable[str], **kwargs: Any) -> pd.DataFrame:
+        """Figure rows with, beside each, the study, what it measures, the figure as printed, the
+        page it was read on (kind and grade) or its founding document, and the studies that may
+        share its patients: :func:`livingreview.present.evidence.provenance_frame`."""
+        rows = self.rows(list(ids))
+        return evidence.provenance_frame(rows, self.dataset.studies, self.dataset["documents"], **kwargs)
 
     def duration(self, row_id: str, column: str, unit_column: str | None = None, **kwargs: Any) -> str:
         """A duration from one column of a row (its unit from ``unit_column`` or ``unit=``)."""

@@ -15,7 +15,7 @@ import pytest
 
 from livingreview.checks.prose import find_hand_typed
 from livingreview.present import releases
-from livingreview.review import changes
+from livingreview.review import changes, living
 from livingreview.review.changes import ChangesError, FieldChange
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -348,3 +348,91 @@ def test_real_update_log_and_dataset() -> None:
 
 def test_whats_new_page_types_no_statistics() -> None:
     assert find_hand_typed((ROOT / "chapters" / "whats-new.md").read_text(encoding="utf-8")) == []
+
+
+# -- releases archived in the repository: no tag, no history needed ------------------------------
+
+
+def archive_release(repo: Path, version: str = "1.0.0") -> str:
+    """Copy the data package as it is now to data/archive/v<version> (what a release does)."""
+    folder = f"data/archive/v{version}"
+    (repo / folder).mkdir(parents=True)
+    for name in ("datapackage.json", "studies.csv", "outcomes.csv", "releases.csv"):
+        shutil.copy2(repo / "data" / name, repo / folder / name)
+    return folder
+
+
+ARCHIVED_HEADER = RELEASE_HEADER.rstrip("\n") + ",archive\n"
+
+
+def test_an_archived_release_is_compared_without_any_tag_or_git(repo: Path, tmp_path: Path) -> None:
+    folder = archive_release(repo)
+    git(repo, "tag", "-d", "v1.0.0")  # a clone without tags
+    edit(
+        repo,
+        releases=ARCHIVED_HEADER + RELEASE_1.rstrip("\n") + f",{folder}\n" + RELEASE_2.rstrip("\n") + ",\n",
+    )
+    prev, c = changes.since_previous(repo)
+    assert prev.archive == folder and prev.tag_exists is False
+    assert len(c.added) == 1 and len(c.removed) == 2
+    assert [(f.key, f.old, f.new) for f in c.changed] == [("fakea-os", "40", "45")]
+    html = releases.report_html(repo)
+    assert f"archived in <code>{folder}</code>" in html and "40 → 45" in html
+    # and outside git altogether (a copy of the files)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo / "data", copy / "data")
+    assert changes.since_previous(copy)[1].changed == c.changed
+    assert changes.check_releases(copy) == []
+
+
+def test_update_log_check_names_missing_archives(repo: Path) -> None:
+    edit(repo, releases=ARCHIVED_HEADER + RELEASE_1.rstrip("\n") + ",data/archive/v1.0.0\n" + RELEASE_2)
+    problems = changes.check_releases(repo)
+    assert [(p[1], p[2]) for p in problems] == [(2, "archive")]
+    assert "data/archive/v1.0.0/datapackage.json not found" in problems[0][3]
+    with pytest.raises(ChangesError, match="holds no datapackage.json"):
+        changes.since_previous(repo)
+    edit(repo, releases=ARCHIVED_HEADER + RELEASE_1.rstrip("\n") + ",\n" + RELEASE_2)
+    problems = changes.check_releases(repo)
+    assert len(problems) == 1 and "release 1.0.0 is not the latest and names no archive" in problems[0][3]
+
+
+def test_real_previous_release_is_archived_and_differs() -> None:
+    prev, c = changes.since_previous(ROOT)
+    assert prev is not None and prev.version == "1.0.0" and prev.archive == "data/archive/v1.0.0"
+    assert changes.check_releases(ROOT) == []
+    added = {(r.table, r.key) for r in c.added}
+    assert ("studies", "ghorashian2022") in added and ("outcomes", "vandersluis2023-lt-dfs-4y") in added
+    assert "documents" in c.tables_added
+    # the audit corrections of issue 12 are changes of 1.1.0 too
+    assert any(f.key == "vandersluis2023-hr-dfs" and f.column == "flag" for f in c.changed)
+
+
+def test_flags_added_and_pages_assessed_since_the_previous_release(repo: Path) -> None:
+    package = json.loads(json.dumps(PACKAGE))
+    package["resources"][1]["schema"]["fields"].append({"name": "flag", "type": "string"})
+    old = OUTCOMES.replace("estimate,locator\n", "estimate,locator,flag\n").replace("1\n", "1,\n")
+    old = old.replace('"Results, para 2"\n', '"Results, para 2",secondary\n')
+    write(repo, outcomes=old, package=package)
+    folder = archive_release(repo)
+    new = old.replace("Figure 1,", "Figure 1,ambiguous").replace(",secondary\n", ",secondary\n")
+    new += "fakea-efs,fakea,fake2001,30,Figure 2,secondary; ambiguous\n"
+    write(
+        repo,
+        outcomes=new,
+        package=package,
+        releases=ARCHIVED_HEADER + RELEASE_1.rstrip("\n") + f",{folder}\n" + RELEASE_2.rstrip("\n") + ",\n",
+    )
+    chapters = repo / "chapters"
+    chapters.mkdir()
+    page = "---\nlivingreview:\n  assessed: '{}'\n---\n# {}\n"
+    (chapters / "old.md").write_text(page.format("2001-01-01", "Unchanged page"), encoding="utf-8")
+    (chapters / "new.md").write_text(page.format("2001-02-01", "Updated page"), encoding="utf-8")
+    (chapters / "_template.md").write_text(page.format("2001-02-01", "Template"), encoding="utf-8")
+    prev, c = changes.since_previous(repo)
+    flagged = {(f["key"], f["old"], f["new"]) for f in changes.flags_added(c)}
+    assert flagged == {("fakea-os", "", "ambiguous"), ("fakea-efs", "", "secondary; ambiguous")}
+    assert living.chapters_assessed_since(repo, prev.date) == [("new", "Updated page", "2001-02-01")]
+    html = releases.report_html(repo)
+    assert "Flags added in this release" in html and '<a href="new.html">Updated page</a>' in html
+    assert "Unchanged page" not in html and "Template" not in html

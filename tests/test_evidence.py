@@ -27,8 +27,24 @@ def test_printed_estimate_keeps_its_precision_qualifier_and_unit() -> None:
     assert evidence.figure_text(row) == "81.6% (printed 95% CI 60.8% to 92.0%)"
     assert evidence.figure_text({"estimate": 40.0, "estimate_qualifier": "<", "unit": "percent"}) == "<40%"
     assert evidence.figure_text({"estimate": 7.7, "unit": "months"}) == "7.7 months"
-    ratio = {"estimate": 0.15, "ci_lower": 0.04, "ci_upper": 0.62, "unit": "ratio"}
+    ratio = {"estimate": 0.15, "ci_lower": 0.04, "ci_upper": 0.62, "unit": "ratio", "ci_level": 0.95}
     assert evidence.figure_text(ratio) == "0.15 (printed 95% CI 0.04 to 0.62)"
+
+
+def test_an_interval_printed_without_its_level_is_not_called_a_95_percent_ci() -> None:
+    # Ghorashian 2022: "84% (64–93; five patients had died)", no level printed
+    row = {"estimate": 84, "ci_lower": 64, "ci_upper": 93, "unit": "percent"}
+    assert evidence.figure_text(row) == "84% (printed interval 64% to 93%, level not stated)"
+
+
+def test_interval_limits_keep_their_printed_decimals() -> None:
+    # Leahy 2022: "3.6-fold ... (95% CI, 1.04-12.75)": the limits are not rounded to the estimate's
+    row = {"estimate": 3.6, "ci_lower": 1.04, "ci_upper": 12.75, "unit": "ratio", "ci_level": 0.95}
+    assert evidence.figure_text(row) == "3.6 (printed 95% CI 1.04 to 12.75)"
+    # an estimate printed 44.0 is stored as 44.0 (a float): the caller asks for its decimal
+    row = {"estimate": 44.0, "ci_lower": 37.0, "ci_upper": 50.8, "unit": "percent", "ci_level": 0.95}
+    assert evidence.figure_text(row) == "44% (printed 95% CI 37.0% to 50.8%)"
+    assert evidence.figure_text(row, digits=1) == "44.0% (printed 95% CI 37.0% to 50.8%)"
 
 
 def test_ranges_as_printed() -> None:

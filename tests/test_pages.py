@@ -23,7 +23,11 @@ FIXTURE = Path(__file__).parent / "fixtures" / "valid"
 # Code lines (non-blank, non-comment, in code cells) across all chapters. The issue's target is
 # 450; the chapters are not there yet (see the report of issue 13): this bound only stops growth.
 # Lower it whenever a chapter loses code to the engine.
-CODE_LINES_NOW = 1185  # after the surveillance pages (trials.md, methods); the target is 450
+# Raised from 1185 by the evidence update of version 1.1 (issue 15): the new studies' figures,
+# provenance tables and the update's PRISMA boxes on seven pages (1383 after moving what could
+# move to the engine: Page.figs, Page.provenance, UpdateCounts.boxes). The lead decides whether
+# to keep this growth or to move more of it into the engine.
+CODE_LINES_NOW = 1383  # the target is 450
 CODE_LINES_TARGET = 450
 
 
@@ -117,3 +121,23 @@ def test_the_page_is_the_dataset_for_reading(page: book.Page) -> None:
     assert not any(page.used.values())  # reading a table shows nothing by itself
     with pytest.raises(KeyError, match="no row 'nope'"):
         page.row("nope")
+
+
+# -- gluing a list of figures, and each figure's provenance ---------------------------------------
+
+
+def test_figs_glues_each_row_under_its_id_and_provenance_names_the_page() -> None:
+    page = book.Page(load(ROOT))
+    texts = page.figs(["cibmtr2025-cr", "leahy2022-cr"], digits={"cibmtr2025-cr": 1})
+    assert texts[0].startswith("86.0%") and texts[1].startswith("94%")
+    assert book.glue_name("leahy2022-os-kmt2a-infant") == "leahy2022_os_kmt2a_infant"
+    frame = page.provenance(["aall1731-followup", "vandersluis2023-dfs-2y"])
+    assert frame["page"].tolist() == [
+        "mirror page, secondary: Abstract, Results",
+        "founding document: Abstract, Results; Results: Disease-free and overall survival para 1; "
+        "Discussion para 4",
+    ]
+    assert "flagged as printed: secondary" in frame["figure"][0]
+    cohort = page.provenance(["moskop2022-mrdneg"])
+    assert cohort["overlap"][0].startswith("CIBMTR real-world tisagenlecleucel registry")
+    assert set(page.used["outcomes"]) >= {"aall1731-followup", "moskop2022-mrdneg", "cibmtr2025-cr"}

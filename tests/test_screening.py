@@ -19,6 +19,7 @@ import pytest
 from livingreview.checks import screening
 from livingreview.checks.screening import check_screening
 from livingreview.checks.validate import check_project, main
+from livingreview.review import screening as review_screening
 from livingreview.review.prisma import PrismaCounts
 from livingreview.review.screening import prisma_counts, split_keys
 
@@ -103,7 +104,7 @@ def test_prisma_counts_of_the_real_log_add_up_and_follow_the_rows() -> None:
     assert (counts.databases, counts.registers) == (0, 0)  # none searched
     assert not counts.two_columns
     cited = log[log["identified_via"] == "citation searching"]
-    assert counts.other_methods == (log["identified_via"] == "founding document").sum() + sum(
+    assert counts.other_methods == (log["identified_via"] != "citation searching").sum() + sum(
         len(split_keys(v)) for v in cited["found_in"]
     )
     assert counts.other_methods - counts.duplicates_removed == counts.records_screened == len(log)
@@ -119,7 +120,9 @@ def test_included_records_are_exactly_the_studies_with_figures() -> None:
     for table in ("outcomes", "patients", "adverse_events"):
         with_figures |= set(pd.read_csv(ROOT / "data" / f"{table}.csv", dtype=str)["study_id"])
     keys = set(studies.loc[studies["study_id"].isin(with_figures), "citekey"])
-    assert set(log.loc[log["decision"] == "included", "citekey"]) == keys
+    later_reports = set(log.loc[log["study_id"] != "", "citekey"])  # e.g. a long-term follow-up
+    assert later_reports == {"blinainfantlongterm"}
+    assert set(log.loc[log["decision"] == "included", "citekey"]) == keys | later_reports
 
 
 def test_every_record_is_traceable() -> None:
@@ -394,3 +397,89 @@ def test_make_check_reports_screening_problems(project: Path, capsys: pytest.Cap
     assert main(["--root", str(project)]) == 1
     err = capsys.readouterr().err
     assert f"{LOG}:{line}: reason: an excluded record needs a reason" in err
+
+
+# --------------------------------------------------------------------------- the 1.1 update
+
+
+def test_update_counts_of_the_real_log() -> None:
+    log = log_frame()
+    u = review_screening.update_counts(log, "1.1.0")
+    old = log[log["added_in"] == "1.0.0"]
+    new = log[log["added_in"] == "1.1.0"]
+    assert u.previous_studies == (old["decision"] == "included").sum() == prisma_counts(old).studies_included
+    assert u.new.records_screened == len(new) and u.new.check() == []
+    assert u.new.duplicates_removed == 0  # one identification per targeted-search record
+    assert u.new_reports == (new["decision"] == "included").sum()
+    assert u.new_reports_of_previous_studies == 1  # the long-term follow-up of van der Sluis 2023
+    assert u.total_studies == u.previous_studies + u.new_studies == prisma_counts(log).studies_included - 1
+    # the first release is an update of nothing
+    first = review_screening.update_counts(log, "1.0.0")
+    assert first.previous_studies == 0 and first.new.studies_included == u.previous_studies
+
+
+def test_update_counts_needs_versions() -> None:
+    with pytest.raises(ValueError, match="added_in"):
+        review_screening.update_counts(pd.DataFrame({"decision": ["included"]}), "1.1.0")
+    log = log_frame().assign(added_in="1.1")
+    with pytest.raises(ValueError, match="not a version"):
+        review_screening.update_counts(log, "1.1.0")
+
+
+def test_targeted_search_record_without_queries_or_with_found_in(project: Path) -> None:
+    line = edit(project, "ghorashian2022", search_queries="", found_in="vandersluis2023")
+    assert_problems(
+        project,
+        (f"{LOG}:{line}: found_in: ", ("a record of a targeted search is not found in a reference list",)),
+        (f"{LOG}:{line}: search_queries: ", ("needs the queries that found it",)),
+    )
+
+
+def test_added_in_must_be_a_release(project: Path) -> None:
+    line = edit(project, "moskop2022", added_in="1.2.0")
+    assert_problems(project, (f"{LOG}:{line}: added_in: ", ("'1.2.0' is not a release", "1.0.0, 1.1.0")))
+
+
+def test_later_report_without_its_figures(project: Path) -> None:
+    line = edit(project, "blinainfantlongterm", study_id="clesham2020")
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: decision: ",
+            ("later report of study 'clesham2020'", "no figure row of that study has citekey"),
+        ),
+    )
+
+
+def test_later_report_of_an_unknown_study(project: Path) -> None:
+    line = edit(project, "blinainfantlongterm", study_id="nosuchstudy")
+    assert_problems(project, (f"{LOG}:{line}: study_id: ", ("'nosuchstudy' is not in data/studies.csv",)))
+
+
+def test_figures_read_from_an_excluded_or_missing_record(project: Path) -> None:
+    line = edit(
+        project,
+        "blinainfantlongterm",
+        stage_reached="sought",
+        decision="excluded",
+        reason="report not retrieved",
+    )
+    assert_problems(
+        project,
+        (
+            f"{LOG}:{line}: decision: ",
+            ("figures were read from 'blinainfantlongterm'", "its record is excluded"),
+        ),
+    )
+    rows = [r for r in read_rows(project) if r[0] != "blinainfantlongterm"]
+    write_rows(project, rows)
+    assert_problems(
+        project,
+        (
+            f"{LOG}: citekey: ",
+            (
+                "figures of study 'vandersluis2023' were read from 'blinainfantlongterm'",
+                "study_id 'vandersluis2023'",
+            ),
+        ),
+    )

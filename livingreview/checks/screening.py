@@ -45,6 +45,7 @@ from livingreview.review.screening import (
     REASONS_BY_STAGE,
     RESOURCE,
     STAGES,
+    TARGETED,
     prisma_counts,
     split_keys,
 )
@@ -139,6 +140,7 @@ def check_screening(root: Path | str) -> list[Problem]:
                 study_keys.setdefault(key, []).append(sid)
                 study_lines.setdefault(sid, line)
     figures: dict[str, str] = {}  # study_id -> "data/outcomes.csv:12" (first figure)
+    read_from: dict[str, dict[str, str]] = {}  # citekey of figure rows -> {study_id: first row}
     for name in FIGURE_TABLES:
         t = _read(root, descriptor, name)
         if t is None or "study_id" not in t.table.header:
@@ -147,6 +149,14 @@ def check_screening(root: Path | str) -> list[Problem]:
             sid = cells.get("study_id")
             if sid and sid in study_lines:
                 figures.setdefault(sid, f"{t.file}:{line}")
+                if cells.get("citekey"):
+                    read_from.setdefault(cells["citekey"], {}).setdefault(sid, f"{t.file}:{line}")
+    releases = _read(root, descriptor, "releases")
+    versions = (
+        {cells.get("version") for _, cells in releases.rows()}
+        if releases is not None and "version" in releases.table.header
+        else None
+    )
 
     def with_figures(key: str) -> list[str]:
         return [sid for sid in study_keys.get(key, []) if sid in figures]
@@ -193,11 +203,12 @@ def check_screening(root: Path | str) -> list[Problem]:
         # where the record was found
         if has["found_in"]:
             cited_by = split_keys(c.get("found_in"))
-            if via == FOUNDING and cited_by:
+            if via in (FOUNDING, TARGETED) and cited_by:
+                what = "a founding document" if via == FOUNDING else "a record of a targeted search"
                 add(
                     line,
                     "found_in",
-                    "a founding document is not found in a reference list: leave "
+                    f"{what} is not found in a reference list: leave "
                     "found_in empty, or set identified_via to 'citation searching'",
                 )
             elif via == CITATION and not cited_by:
@@ -218,6 +229,28 @@ def check_screening(root: Path | str) -> list[Problem]:
                         + (f"; did you mean `{hint}`?" if hint and hint != k else "")
                         + f" (founding documents: {choices})",
                     )
+        if via == TARGETED and has["search_queries"] and not c.get("search_queries"):
+            add(
+                line,
+                "search_queries",
+                "a record found by a targeted search needs the queries that found it, verbatim "
+                "(several joined by ' || ')",
+            )
+        if has["added_in"] and versions is not None and c.get("added_in") and c["added_in"] not in versions:
+            add(
+                line,
+                "added_in",
+                f"version {c['added_in']!r} is not a release of data/releases.csv "
+                f"({', '.join(sorted(v for v in versions if v))}): add the release or correct the version",
+            )
+        later_of = c.get("study_id") if has["study_id"] else None
+        if later_of and later_of not in study_lines and studies is not None:
+            add(
+                line,
+                "study_id",
+                f"study {later_of!r} is not in {studies.file}: a later report belongs to a study "
+                "of the dataset (or leave study_id empty when the record is its own study)",
+            )
         if has["reference_numbers"] and via == CITATION and not c.get("reference_numbers"):
             add(
                 line,
@@ -272,6 +305,15 @@ def check_screening(root: Path | str) -> list[Problem]:
                 )
             elif key in unknown:
                 pass  # already one problem: the citekey is not in references.bib
+            elif later_of:
+                if later_of in study_lines and later_of not in read_from.get(key, {}):
+                    add(
+                        line,
+                        "decision",
+                        f"record {key!r} is included as a later report of study {later_of!r}, but "
+                        f"no figure row of that study has citekey {key!r}: add the figures read "
+                        "from it, or exclude the record with a reason",
+                    )
             elif key not in study_keys:
                 add(
                     line,
@@ -291,6 +333,15 @@ def check_screening(root: Path | str) -> list[Problem]:
                     f"or set decision to 'excluded' (at stage 'sought', reason "
                     f"{NOT_RETRIEVED!r}, when no founding document quotes a figure)",
                 )
+        if decision == "excluded" and key and not with_figures(key) and read_from.get(key):
+            where = next(iter(read_from[key].values()))
+            add(
+                line,
+                "decision",
+                f"figures were read from {key!r} ({where}) but its record is excluded: include it "
+                "(stage_reached 'assessed', decision 'included', study_id the study), or remove "
+                "those figures",
+            )
         if decision == "excluded" and key and with_figures(key):
             sid = with_figures(key)[0]
             add(
@@ -315,6 +366,22 @@ def check_screening(root: Path | str) -> list[Problem]:
                     f"with citekey {key!r}, stage_reached 'assessed' and decision "
                     "'included'",
                 )
+
+    # ---- every document figures were read from is a study's own report or an included record
+    if has["citekey"]:
+        for key, by_study in read_from.items():
+            if key in study_keys or key in first_line or key in unknown or key in typo_for:
+                continue
+            if bibliography.found and key not in bibliography and key not in bibliography.broken:
+                continue  # an unknown citekey: the generic rule reports it (with its "did you mean")
+            sid, where = next(iter(by_study.items()))
+            add(
+                None,
+                "citekey",
+                f"figures of study {sid!r} were read from {key!r} ({where}), which is neither a "
+                "study's own report nor a record of this log: add a record with citekey "
+                f"{key!r}, decision 'included' and study_id {sid!r}",
+            )
 
     # ---- the PRISMA boxes (a safety net: row rules above name the row when they can)
     needed = ("identified_via", "found_in", "stage_reached", "decision", "reason")

@@ -851,6 +851,14 @@ def _run(root: Path | str | None, *, full: bool) -> _Run:
 
         run.problems.extend(check_screening(root))
         # ---- end screening log
+        # ---- update log (livingreview/review/changes.py): archives of earlier releases
+        from livingreview.review.changes import check_releases
+
+        run.problems.extend(Problem(*p) for p in check_releases(root))
+        # ---- documents (livingreview/checks/documents.py): the page behind every row of an update
+        from livingreview.checks.documents import check_documents
+
+        run.problems.extend(check_documents(root))
         # ---- literature and registry surveillance (livingreview/surveillance/checks.py)
         from livingreview.surveillance.checks import check_surveillance
 

@@ -485,6 +485,8 @@ def scale_dataset(
         for fields, target, _ in _fk_targets(schema):
             if target in replicated:
                 keyed.update(fields)
+        # Ids of the same table listed in a cell ("a; b": studies.overlaps_with) point at the copy.
+        lists = [header.index(c) for c in ("overlaps_with",) if c in header and name == seed_resource]
         cols = [header.index(c) for c in keyed if c in header]
         pinned = [(header.index(c), v) for (t, c, v) in keep if t == name and c in header]
         grow = [r for r in records if not any(r[j] == v for j, v in pinned)]
@@ -496,6 +498,9 @@ def scale_dataset(
                 for j in cols:
                     if r2[j]:
                         r2[j] = r2[j] + suffix
+                for j in lists:
+                    if r2[j]:
+                        r2[j] = "; ".join(x.strip() + suffix for x in r2[j].split(";") if x.strip())
                 out.append(r2)
         buf = io.StringIO(newline="")
         writer = csv.writer(

@@ -113,16 +113,23 @@ def figure_text(
         raise ValueError(
             f"figure {_get(row, 'outcome_id') or _get(row, 'ae_id')!r} has neither counts nor an estimate"
         )
+    lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
+    # Without ``digits``, the interval keeps the decimals its limits were printed with (1.04 to
+    # 12.75 around 3.6), never fewer than the estimate's.
+    ci_digits = digits
     if digits is None:
         digits = digits_of(est)
+        ci_digits = max([digits] + [digits_of(x) for x in (lo, hi) if x is not None])
     qualifier = _get(row, "estimate_qualifier") or ""
     qualifier = {"about": "about ", "up to": "up to "}.get(qualifier, qualifier)
     text = f"{qualifier}{fmt_num(est, digits)}{unit}"
-    lo, hi = _get(row, "ci_lower"), _get(row, "ci_upper")
     if ci and lo is not None and hi is not None:
-        level = _get(row, "ci_level") or 0.95
-        interval = f"{fmt_num(lo, digits)}{unit} to {fmt_num(hi, digits)}{unit}"
-        text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
+        level = _get(row, "ci_level")
+        interval = f"{fmt_num(lo, ci_digits)}{unit} to {fmt_num(hi, ci_digits)}{unit}"
+        if level is None:  # an interval printed without its level: say so, never assume 95%
+            text += f" (printed interval {interval}, level not stated)"
+        else:
+            text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
     elif kind == "observed range" and lo_r is not None and hi_r is not None:
         text += f" (range {fmt_num(lo_r, digits_of(lo_r))} to {fmt_num(hi_r, digits_of(hi_r))}{unit})"
     return text + flag_text(row)
@@ -345,3 +352,48 @@ def complement_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dic
         "locator": _get(row, "locator"),
         "flag": None,
     }
+
+
+def page_text(row: Mapping[str, Any] | Any, documents: pd.DataFrame) -> str:
+    """'<kind> page, <grade>' of the stored page a row was read on (``documents`` indexed by
+    document_id); 'founding document' for a row read in one of the founding documents."""
+    doc = _get(row, "document_id")
+    if not doc:
+        return "founding document"
+    return f"{documents.at[doc, 'kind']} page, {documents.at[doc, 'grade']}"
+
+
+def overlaps_text(study: Mapping[str, Any] | Any, names: Mapping[str, str]) -> str:
+    """The names of the studies a study may share patients with (its ``overlaps_with``), or
+    'none stated'."""
+    value = _get(study, "overlaps_with")
+    others = [x.strip() for x in str(value).split(";") if x.strip()] if value else []
+    return ", ".join(str(names.get(x, x)) for x in others) or "none stated"
+
+
+def provenance_frame(
+    rows: pd.DataFrame,
+    studies: pd.DataFrame,
+    documents: pd.DataFrame,
+    *,
+    digits: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """``rows`` (figure rows with their id column first) plus the columns a reader needs beside
+    each figure: ``study`` (short name), ``what`` (outcome: description, time point), ``figure``
+    (as :func:`figure_text` shows it; ``digits`` per row id for a printed trailing zero), ``page``
+    (the stored page's kind and grade with the locator, or the founding document's locator) and
+    ``overlap`` (the studies that may share the row's patients)."""
+    digits = dict(digits or {})
+    by_study = studies.set_index("study_id", drop=False)
+    names = by_study["short_name"]
+    docs = documents.set_index("document_id", drop=False)
+    key = rows.columns[0]
+    records = rows.to_dict("records")
+    out = rows.copy()
+    out["study"] = [names.get(r["study_id"], r["study_id"]) for r in records]
+    when = ["" if is_missing(r.get("timepoint")) else f" ({r['timepoint']})" for r in records]
+    out["what"] = [f"{r['outcome']}: {r['description']}{w}" for r, w in zip(records, when, strict=True)]
+    out["figure"] = [figure_text(r, digits=digits.get(r[key])) for r in records]
+    out["page"] = [f"{page_text(r, docs)}: {r['locator']}" for r in records]
+    out["overlap"] = [overlaps_text(by_study.loc[r["study_id"]], names) for r in records]
+    return out

@@ -17,10 +17,12 @@ from livingreview.review.changes import (
     RELEASES_RESOURCE,
     Changes,
     dataset_now,
+    flags_added,
     latest_release,
     since_previous,
     unreleased,
 )
+from livingreview.review.living import chapters_assessed_since
 
 
 def _shown(value: str) -> str:
@@ -158,11 +160,51 @@ def report_html(
         )
         out.append(contents_html(tables, titles=titles, descriptions=descriptions))
     else:
-        out.append(
-            f"<p>Compared with version {html.escape(prev.version)} (git tag "
-            f"<code>{html.escape(prev.tag)}</code>, released {prev.date.isoformat()}), the data this "
-            f"site was built from have {html.escape(summary_text(c))}.</p>"
+        where = (
+            f"its data archived in <code>{html.escape(prev.archive)}</code>"
+            if prev.archive
+            else f"git tag <code>{html.escape(prev.tag)}</code>"
         )
+        out.append(
+            f"<p>Compared with version {html.escape(prev.version)} ({where}, released "
+            f"{prev.date.isoformat()}), the data this site was built from have "
+            f"{html.escape(summary_text(c))}.</p>"
+        )
+        studies = [r for r in c.added if r.table == "studies"]
+        if studies:
+            items = "".join(
+                f"<li>{html.escape(r.label or r.key)} (<code>{html.escape(r.key)}</code>)</li>"
+                for r in studies
+            )
+            out.append(f"<p>Studies added ({len(studies)}):</p>\n<ul>{items}</ul>")
+        flagged = flags_added(c)
+        if flagged:
+            df = pd.DataFrame(flagged)
+            df["table"] = df["table"].map(lambda t: titles.get(t, t))
+            df["change"] = [f"{_shown(o)} → {n}" for o, n in zip(df["old"], df["new"], strict=True)]
+            out.append(
+                table(
+                    df,
+                    ["table", "key", "label", "change", "citekey", "locator"],
+                    {
+                        "table": "Table",
+                        "key": "Row",
+                        "label": "What",
+                        "change": "Flag (old → new)",
+                        "citekey": "Source",
+                        "locator": "Where in the source",
+                    },
+                    caption="Flags added in this release (on new rows, or added to a row's flags)",
+                ).html
+            )
+        pages = chapters_assessed_since(root, prev.date)
+        if pages:
+            items = "".join(
+                f'<li><a href="{html.escape(stem)}.html">{html.escape(title)}</a> '
+                f"(assessed as up to date on {html.escape(day)})</li>"
+                for stem, title, day in pages
+            )
+            out.append(f"<p>Pages assessed again and updated for this release:</p>\n<ul>{items}</ul>")
         out.append(changes_html(c, titles=titles))
     later = unreleased(root)
     if later:

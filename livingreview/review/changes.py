@@ -1,15 +1,16 @@
 """What changed in the dataset between releases.
 
 The review's update log is ``data/releases.csv`` (one row per release: version, date,
-search_date, tag, summary, scope_note). Every release is a git tag, so the dataset as it was
-at a release can be read back from git and compared with the dataset being built:
+search_date, tag, summary, scope_note, archive). Every release but the latest keeps its data
+package in the repository (``archive``, e.g. ``data/archive/v1.0.0``: datapackage.json and the CSV files
+copied from the release's commit), so the dataset as it was at a release can be read on any clone,
+even one without tags or history (a CI checkout), and compared with the dataset being built:
 
     from livingreview.review import changes
     prev = changes.previous_release(root)          # None for the first release
     if prev is not None:
-        changes.require_tag(root, prev)            # ChangesError with the fix if the tag is missing
-        old = changes.dataset_at(f"refs/tags/{prev.tag}", root)
-        new = changes.dataset_now(root)
+        old = changes.dataset_of(root, prev)       # the archive, else the git tag (ChangesError
+        new = changes.dataset_now(root)            # with the fix when neither can be read)
         c = changes.diff(old, new)                 # rows added / removed, fields changed old -> new
 
 Tables are read as raw text (every cell a ``str``, a missing value ``""``), so a figure is
@@ -40,11 +41,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ChangesError",
     "Changes",
+    "check_releases",
+    "flags_added",
     "FieldChange",
     "Release",
     "RowChange",
     "dataset_at",
+    "dataset_in",
     "dataset_now",
+    "dataset_of",
     "diff",
     "latest_release",
     "previous_release",
@@ -85,6 +90,7 @@ class Release:
     scope_note: str = ""
     line: int = 0
     tag_exists: bool | None = None
+    archive: str = ""
 
     @property
     def version_key(self) -> tuple[int, int, int]:
@@ -179,6 +185,7 @@ def read_releases(root: Path) -> list[Release]:
                 row.get("summary", "").strip(),
                 row.get("scope_note", "").strip(),
                 start,
+                archive=row.get("archive", "").strip(),
             )
         )
     seen: dict[str, int] = {}
@@ -200,6 +207,48 @@ def read_releases(root: Path) -> list[Release]:
     if problems:
         raise ChangesError("\n".join(problems))
     return ordered
+
+
+def check_releases(root: Path) -> list[tuple[str, int | None, str | None, str]]:
+    """Problems of the update log as ``(file, line, column, message)`` for ``make check``: what
+    :func:`read_releases` refuses, an archive folder without a data package, and an earlier
+    release without an archive (the What's new page could then read it only from a git tag,
+    which a clone may lack)."""
+    if not _releases_path(Path(root)).is_file():
+        return []  # a project without an update log (its pages say so)
+    try:
+        releases = read_releases(root)
+    except ChangesError as exc:
+        out = []
+        for message in str(exc).splitlines():
+            m = re.match(r"([^:]+):(\d+): (\w+): (.*)", message)
+            out.append((m[1], int(m[2]), m[3], m[4]) if m else (RELEASES_FILE, None, None, message))
+        return out
+    out = []
+    for r in releases:
+        if r.archive and not (Path(root) / r.archive / "datapackage.json").is_file():
+            out.append(
+                (
+                    RELEASES_FILE,
+                    r.line,
+                    "archive",
+                    f"{r.archive}/datapackage.json not found: copy the "
+                    f"release's data package there (git show <commit>:data/<file> > {r.archive}/<file>)",
+                )
+            )
+    for r in releases[:-1]:
+        if not r.archive:
+            out.append(
+                (
+                    RELEASES_FILE,
+                    r.line,
+                    "archive",
+                    f"release {r.version} is not the latest and names no "
+                    f"archive: copy its data package to data/archive/{r.tag} and name the folder "
+                    "here, so that What's new can compare releases on a clone without tags",
+                )
+            )
+    return out
 
 
 def latest_release(root: Path) -> Release:
@@ -353,6 +402,48 @@ def dataset_at(ref: str, root: Path) -> dict[str, pd.DataFrame]:
     except ValueError as exc:
         raise ChangesError(f"{PACKAGE_FILE} at {ref} is not valid JSON: {exc}") from None
     return _read(package, lambda p: _show(root, ref, p), f"{ref}")
+
+
+def dataset_in(folder: Path, root: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The same as :func:`dataset_now` for an archived release: ``folder`` holds the release's
+    ``datapackage.json`` and CSV files side by side (``data/archive/v1.0.0``)."""
+    folder = Path(folder)
+    shown = (
+        folder.relative_to(root).as_posix()
+        if root is not None and folder.is_relative_to(root)
+        else str(folder)
+    )
+
+    def read(p: PurePosixPath) -> bytes:
+        inside = p.relative_to(DATA_DIR) if p.is_relative_to(DATA_DIR) else p
+        try:
+            return (folder / inside).read_bytes()
+        except FileNotFoundError:
+            raise ChangesError(f"{shown}/{inside}: file not found in the archived release") from None
+
+    try:
+        package = json.loads(read(PurePosixPath(PACKAGE_FILE)).decode("utf-8"))
+    except ValueError as exc:
+        raise ChangesError(f"{shown}/datapackage.json is not valid JSON: {exc}") from None
+    return _read(package, read, shown)
+
+
+def dataset_of(root: Path, release: Release) -> dict[str, pd.DataFrame]:
+    """The data of an earlier release: its archive folder when the update log names one (any
+    clone has it), else the data at its git tag. ChangesError with the fix when neither can be
+    read."""
+    root = Path(root)
+    if release.archive:
+        folder = root / release.archive
+        if not (folder / "datapackage.json").is_file():
+            raise ChangesError(
+                f"{RELEASES_FILE}: release {release.version} names the archive {release.archive!r}, "
+                "but it holds no datapackage.json: copy the release's data package there "
+                f"(git show <commit>:data/<file> > {release.archive}/<file>)"
+            )
+        return dataset_in(folder, root)
+    require_tag(root, release)
+    return dataset_at(release.ref, root)
 
 
 def dataset_now(root: Path) -> dict[str, pd.DataFrame]:
@@ -599,13 +690,13 @@ def diff(
 def since_previous(
     root: Path, *, exclude: Iterable[str] = (RELEASES_RESOURCE,)
 ) -> tuple[Release | None, Changes | None]:
-    """The previous release and the changes from its tag to the data on disk; ``(None, None)``
-    for the first release. Raises ChangesError (with the fix) when the previous tag is missing."""
+    """The previous release and the changes from its archived data (or, without an archive, its
+    tag) to the data on disk; ``(None, None)`` for the first release. Raises ChangesError (with
+    the fix) when neither the archive nor the tag can be read."""
     prev = previous_release(root)
     if prev is None:
         return None, None
-    require_tag(root, prev)
-    return prev, diff(dataset_at(prev.ref, root), dataset_now(root), exclude=exclude)
+    return prev, diff(dataset_of(root, prev), dataset_now(root), exclude=exclude)
 
 
 def unreleased(root: Path, *, exclude: Iterable[str] = (RELEASES_RESOURCE,)) -> Changes | None:
@@ -615,3 +706,39 @@ def unreleased(root: Path, *, exclude: Iterable[str] = (RELEASES_RESOURCE,)) -> 
     if not tag_exists(root, latest.tag):
         return None
     return diff(dataset_at(latest.ref, root), dataset_now(root), exclude=exclude)
+
+
+def flags_added(c: Changes) -> list[dict[str, str]]:
+    """Every flag a release adds: on a new row, or a flag value that gained a flag name, each
+    with the row, the flag before and after, and where it was read."""
+    out = []
+    for r in c.added:
+        if r.get("flag"):
+            out.append(
+                {
+                    "table": r.table,
+                    "key": r.key,
+                    "label": r.label,
+                    "old": "",
+                    "new": r.get("flag"),
+                    "citekey": r.citekey,
+                    "locator": r.locator,
+                }
+            )
+    for f in c.changed:
+        if f.column != "flag":
+            continue
+        before = {x.strip() for x in f.old.split(";") if x.strip()}
+        if {x.strip() for x in f.new.split(";") if x.strip()} - before:
+            out.append(
+                {
+                    "table": f.table,
+                    "key": f.key,
+                    "label": f.label,
+                    "old": f.old,
+                    "new": f.new,
+                    "citekey": f.citekey,
+                    "locator": f.locator,
+                }
+            )
+    return out

@@ -102,3 +102,26 @@ def write_downloads(root: Path, outdir: Path) -> list[Path]:
             z.writestr(info, src.read_bytes())
     written.append(archive)
     return written
+
+
+def chapters_assessed_since(root: Path, since: dt.date) -> list[tuple[str, str, str]]:
+    """(page, title, assessed date) of every chapter whose front matter says it was assessed
+    after ``since`` (the previous release's date): the pages this release updated. Read from the
+    pages' sources, so it needs no git history."""
+    out = []
+    for source in sorted((Path(root) / "chapters").glob("*.md")):
+        if source.name.startswith("_"):
+            continue
+        assessed = assessed_on(source)
+        try:
+            day = dt.date.fromisoformat(assessed) if assessed else None
+        except ValueError:
+            day = None
+        if day is None or day <= since:
+            continue
+        title = next(
+            (ln[2:].strip() for ln in source.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")),
+            source.stem,
+        )
+        out.append((source.stem, title, assessed))
+    return out

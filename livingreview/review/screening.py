@@ -27,6 +27,7 @@ way round; ``livingreview.checks.screening`` enforces both directions.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -43,6 +44,9 @@ __all__ = [
     "as_text",
     "prisma_counts",
     "split_keys",
+    "TARGETED",
+    "UpdateCounts",
+    "update_counts",
 ]
 
 
@@ -52,7 +56,8 @@ FIGURE_TABLES = ("outcomes", "patients", "adverse_events")
 
 FOUNDING = "founding document"
 CITATION = "citation searching"
-IDENTIFIED_VIA = (FOUNDING, CITATION)
+TARGETED = "targeted search"
+IDENTIFIED_VIA = (FOUNDING, CITATION, TARGETED)
 STAGES = ("screened", "sought", "assessed")
 DECISIONS = ("included", "excluded")
 NOT_RETRIEVED = "report not retrieved"
@@ -63,7 +68,7 @@ REASONS_BY_STAGE: dict[str, tuple[str, ...]] = {
         "methods reference (statistics or laboratory technique)",
     ),
     "sought": (NOT_RETRIEVED,),
-    "assessed": ("no figure on the review outcomes",),
+    "assessed": ("no figure on the review outcomes", "registered trial without results"),
 }
 REASONS: tuple[str, ...] = tuple(r for reasons in REASONS_BY_STAGE.values() for r in reasons)
 
@@ -77,6 +82,10 @@ _COLUMNS = (
     "stage_reached",
     "decision",
     "reason",
+    "study_id",
+    "added_in",
+    "search_queries",
+    "document_id",
     "note",
 )
 
@@ -156,4 +165,88 @@ def prisma_counts(screening: pd.DataFrame) -> PrismaCounts:
         reports_excluded=reports_excluded,
         studies_included=included,
         reports_included=included,
+    )
+
+
+@dataclass(frozen=True)
+class UpdateCounts:
+    """The PRISMA 2020 flow of an updated review (Page et al. 2021, BMJ 372:n71, flow diagram
+    for updated systematic reviews): the studies and reports of the earlier versions, the new
+    records of this version's search through the stages, and the total."""
+
+    version: str
+    previous_studies: int
+    previous_reports: int
+    new: PrismaCounts  # this version's records only
+    new_studies: int  # included records of this version that are studies new to the review
+    new_reports_of_previous_studies: int  # later reports of studies already included
+
+    @property
+    def new_reports(self) -> int:
+        return self.new.reports_included
+
+    @property
+    def total_studies(self) -> int:
+        return self.previous_studies + self.new_studies
+
+    @property
+    def total_reports(self) -> int:
+        return self.previous_reports + self.new_reports
+
+    def boxes(self) -> list[tuple[str, str, int]]:
+        """(stage, box, count) of the PRISMA 2020 flow diagram for updated reviews, top to bottom."""
+        n, prev = self.new, "Previous version"
+        continuing = self.new_reports_of_previous_studies
+        return [
+            (prev, "Studies included in the previous version", self.previous_studies),
+            (prev, "Reports of studies included in the previous version", self.previous_reports),
+            ("Identification", "Records identified by the targeted search (other methods)", n.other_methods),
+            ("Identification", "Duplicates removed", n.duplicates_removed),
+            ("Screening", "Records screened", n.records_screened),
+            ("Screening", "Records excluded at screening", n.records_excluded),
+            ("Retrieval", "Reports sought for retrieval", n.reports_sought),
+            ("Retrieval", "Reports not retrieved", n.reports_not_retrieved),
+            ("Eligibility", "Reports assessed for eligibility", n.reports_assessed),
+            *[("Eligibility", f"Reports excluded: {r}", k) for r, k in n.reports_excluded.items()],
+            ("Included", "New studies included", self.new_studies),
+            ("Included", "New reports of studies already included", continuing),
+            ("Included", "Reports of new included studies", self.new_reports - continuing),
+            ("Total", "Total studies included in the review", self.total_studies),
+            ("Total", "Total reports of included studies", self.total_reports),
+        ]
+
+
+def update_counts(screening: pd.DataFrame, version: str) -> UpdateCounts:
+    """The flow of the update that produced ``version``: records with ``added_in`` below it are the
+    previous versions' (their included records are the previous studies and reports), records
+    with ``added_in == version`` go through the boxes (:func:`prisma_counts`). An included new
+    record with a ``study_id`` is a new report of a study already in the review, not a new study.
+
+    Raises ValueError if ``added_in`` is missing or a version is not MAJOR.MINOR.PATCH."""
+    if "added_in" not in screening.columns:
+        raise ValueError("update_counts: the screening log lacks column added_in")
+
+    def key(v: str) -> tuple[int, ...]:
+        m = re.fullmatch(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)", v)
+        if not m:
+            raise ValueError(f"update_counts: {v!r} is not a version MAJOR.MINOR.PATCH")
+        return tuple(int(x) for x in m.groups())
+
+    added = as_text(screening["added_in"])
+    target = key(version)
+    earlier = added.map(lambda v: key(v) < target)
+    current = added == version
+    decision = as_text(screening["decision"])
+    later_of = as_text(screening["study_id"]) if "study_id" in screening.columns else added.map(lambda _: "")
+    previous = int((earlier & (decision == "included")).sum())
+    new = prisma_counts(screening[current])
+    included_now = current & (decision == "included")
+    continuing = int((included_now & (later_of != "")).sum())
+    return UpdateCounts(
+        version=version,
+        previous_studies=previous,
+        previous_reports=previous,
+        new=new,
+        new_studies=int(included_now.sum()) - continuing,
+        new_reports_of_previous_studies=continuing,
     )
