@@ -12,7 +12,7 @@ import pandas as pd
 
 from livingreview.core.paths import PACKAGE_FILE
 from livingreview.core.text import plural as _plural
-from livingreview.present.tables import table
+from livingreview.present.tables import LISTING_ROWS, table
 from livingreview.review.changes import (
     RELEASES_RESOURCE,
     Changes,
@@ -95,7 +95,7 @@ def changes_html(c: Changes, *, titles: Mapping[str, str] | None = None) -> str:
         df = c.rows_frame(which)
         if len(df):
             df["table"] = df["table"].map(name)
-            out.append(table(df, list(labels), labels, caption=caption).html)
+            out.append(table(df, list(labels), labels, caption=caption, shown=LISTING_ROWS).html)
     if c.changed:
         df = c.changed_frame()
         df["table"] = df["table"].map(name)
@@ -107,6 +107,7 @@ def changes_html(c: Changes, *, titles: Mapping[str, str] | None = None) -> str:
                 cols,
                 {**labels, "column": "Column", "change": "Old → new"},
                 caption="Values changed (old → new)",
+                shown=LISTING_ROWS,
             ).html
         )
     return "\n".join(out)
@@ -172,11 +173,19 @@ def report_html(
         )
         studies = [r for r in c.added if r.table == "studies"]
         if studies:
-            items = "".join(
-                f"<li>{html.escape(r.label or r.key)} (<code>{html.escape(r.key)}</code>)</li>"
-                for r in studies
+            # A table cut to its first rows (the rest on demand), not a list: the page must not
+            # grow with the number of studies a release adds.
+            out.append(
+                table(
+                    pd.DataFrame(
+                        {"label": [r.label or r.key for r in studies], "key": [r.key for r in studies]}
+                    ),
+                    ["label", "key"],
+                    {"label": "Study", "key": "Id"},
+                    caption=f"Studies added ({len(studies)})",
+                    shown=LISTING_ROWS,
+                ).html
             )
-            out.append(f"<p>Studies added ({len(studies)}):</p>\n<ul>{items}</ul>")
         flagged = flags_added(c)
         if flagged:
             df = pd.DataFrame(flagged)
@@ -195,6 +204,7 @@ def report_html(
                         "locator": "Where in the source",
                     },
                     caption="Flags added in this release (on new rows, or added to a row's flags)",
+                    shown=LISTING_ROWS,
                 ).html
             )
         pages = chapters_assessed_since(root, prev.date)
