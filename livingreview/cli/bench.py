@@ -51,7 +51,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from livingreview.cli.browser import CHROMIUM_FLAGS, chromium_path, serve, site_only
+from livingreview.cli.browser import site_browser, site_only
 from livingreview.core.myst import code_cells
 from livingreview.core.paths import NOT_PROJECT, REPO_ROOT
 
@@ -368,45 +368,36 @@ def _note(errors: list[str], error: Any) -> None:
 def chart_times(site: Path, pages: list[str], loads: int = 3) -> dict[str, dict[str, Any]]:
     """For each page: ``loads`` fresh visits (new browser context: empty cache) over http with
     every request outside the site aborted; ms from navigation to all charts rendered."""
-    from playwright.sync_api import sync_playwright
-
-    exe = chromium_path()
-    if not exe:
-        raise RuntimeError("no Chromium found (apt-get install chromium)")
     out: dict[str, dict[str, Any]] = {}
-    with serve(site) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            for page_rel in pages:
-                runs, outside, errors = [], [], []
-                for _ in range(loads):
-                    context = browser.new_context(service_workers="block")
-                    context.route("**/*", site_only(base, outside))
-                    context.add_init_script(_CHARTS_DONE_JS)
-                    page = context.new_page()
-                    page.on("pageerror", functools.partial(_note, errors))
-                    page.goto(base + page_rel, wait_until="load")
-                    page.hover("div.lr-vega")  # the reader points at a chart
-                    page.wait_for_function(
-                        "() => window.__lrChartsDone !== undefined || window.__lrChartsError !== undefined",
-                        timeout=60_000,
-                        polling=50,
-                    )
-                    err = page.evaluate("window.__lrChartsError || null")
-                    if err:
-                        errors.append(err)
-                    runs.append(round(page.evaluate("window.__lrChartsDone || NaN"), 1))
-                    context.close()
-                charts = (site / page_rel).read_text(encoding="utf-8").count('class="lr-vega"')
-                out[page_rel] = {
-                    "ms": runs,
-                    "median_ms": statistics.median(runs),
-                    "charts": charts,
-                    "outside_requests": sorted(set(outside)),
-                    "errors": errors,
-                }
-        finally:
-            browser.close()
+    with site_browser(site) as (base, browser):
+        for page_rel in pages:
+            runs, outside, errors = [], [], []
+            for _ in range(loads):
+                context = browser.new_context(service_workers="block")
+                context.route("**/*", site_only(base, outside))
+                context.add_init_script(_CHARTS_DONE_JS)
+                page = context.new_page()
+                page.on("pageerror", functools.partial(_note, errors))
+                page.goto(base + page_rel, wait_until="load")
+                page.hover("div.lr-vega")  # the reader points at a chart
+                page.wait_for_function(
+                    "() => window.__lrChartsDone !== undefined || window.__lrChartsError !== undefined",
+                    timeout=60_000,
+                    polling=50,
+                )
+                err = page.evaluate("window.__lrChartsError || null")
+                if err:
+                    errors.append(err)
+                runs.append(round(page.evaluate("window.__lrChartsDone || NaN"), 1))
+                context.close()
+            charts = (site / page_rel).read_text(encoding="utf-8").count('class="lr-vega"')
+            out[page_rel] = {
+                "ms": runs,
+                "median_ms": statistics.median(runs),
+                "charts": charts,
+                "outside_requests": sorted(set(outside)),
+                "errors": errors,
+            }
     return out
 
 

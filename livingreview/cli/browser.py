@@ -67,3 +67,20 @@ def site_only(base: str, outside: list[str]) -> Any:
             r.abort()
 
     return route
+
+
+@contextlib.contextmanager
+def site_browser(site: Path) -> Iterator[tuple[str, Any]]:
+    """The built site served on loopback, and Debian's Chromium headless to read it:
+    ``(base URL, browser)``."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if not exe:
+        raise RuntimeError("no Chromium found (apt-get install chromium)")
+    with serve(site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield base, browser
+        finally:
+            browser.close()

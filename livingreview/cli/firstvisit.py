@@ -42,54 +42,45 @@ def _bytes(requests: list[Any]) -> tuple[int, int]:
 
 
 def measure(site: Path, pages: list[str]) -> dict[str, dict[str, Any]]:
-    from playwright.sync_api import sync_playwright
+    from livingreview.cli.browser import site_browser, site_only
 
-    from livingreview.cli.browser import CHROMIUM_FLAGS, chromium_path, serve, site_only
-
-    exe = chromium_path()
-    if not exe:
-        raise RuntimeError("no Chromium found (apt-get install chromium)")
     out: dict[str, dict[str, Any]] = {}
-    with serve(site) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            for rel in pages:
-                outside: list[str] = []
-                context = browser.new_context(service_workers="block")
-                context.route("**/*", site_only(base, outside))
-                context.add_init_script(_AT_PARSE_JS)
-                finished: list[Any] = []
-                context.on("requestfinished", functools.partial(list.append, finished))
-                page = context.new_page()
-                page.goto(base + rel, wait_until="networkidle")
-                first, requests = _bytes(finished)
-                at_parse = page.evaluate("window.__lrAtParse || {charts: 0, drawn: 0}")
-                fcp = page.evaluate(
-                    "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null"
+    with site_browser(site) as (base, browser):
+        for rel in pages:
+            outside: list[str] = []
+            context = browser.new_context(service_workers="block")
+            context.route("**/*", site_only(base, outside))
+            context.add_init_script(_AT_PARSE_JS)
+            finished: list[Any] = []
+            context.on("requestfinished", functools.partial(list.append, finished))
+            page = context.new_page()
+            page.goto(base + rel, wait_until="networkidle")
+            first, requests = _bytes(finished)
+            at_parse = page.evaluate("window.__lrAtParse || {charts: 0, drawn: 0}")
+            fcp = page.evaluate(
+                "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null"
+            )
+            entry: dict[str, Any] = {
+                "bytes": first,
+                "requests": requests,
+                "first_contentful_paint_ms": round(fcp, 1) if fcp else None,
+                "charts": at_parse["charts"],
+                "charts_in_html": at_parse["drawn"],
+                "outside_requests": sorted(set(outside)),
+            }
+            if at_parse["charts"]:
+                page.hover("div.lr-vega")
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('div.lr-vega')]"
+                    ".every(el => el.dataset.lrRendered || el.dataset.lrError)",
+                    timeout=60_000,
                 )
-                entry: dict[str, Any] = {
-                    "bytes": first,
-                    "requests": requests,
-                    "first_contentful_paint_ms": round(fcp, 1) if fcp else None,
-                    "charts": at_parse["charts"],
-                    "charts_in_html": at_parse["drawn"],
-                    "outside_requests": sorted(set(outside)),
-                }
-                if at_parse["charts"]:
-                    page.hover("div.lr-vega")
-                    page.wait_for_function(
-                        "() => [...document.querySelectorAll('div.lr-vega')]"
-                        ".every(el => el.dataset.lrRendered || el.dataset.lrError)",
-                        timeout=60_000,
-                    )
-                    page.wait_for_load_state("networkidle")
-                    entry["bytes_after_chart_interaction"] = _bytes(finished)[0]
-                context.close()
-                if at_parse["charts"]:
-                    entry["charts_drawn_without_js"] = _drawn_without_js(browser, base + rel)
-                out[rel] = entry
-        finally:
-            browser.close()
+                page.wait_for_load_state("networkidle")
+                entry["bytes_after_chart_interaction"] = _bytes(finished)[0]
+            context.close()
+            if at_parse["charts"]:
+                entry["charts_drawn_without_js"] = _drawn_without_js(browser, base + rel)
+            out[rel] = entry
     return out
 
 
