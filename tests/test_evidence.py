@@ -118,3 +118,26 @@ def test_a_precomputed_interval_must_be_for_the_same_counts() -> None:
     assert evidence.figure_text(row, interval=proportion_ci(9, 11)) == evidence.figure_text(row)
     with pytest.raises(RuntimeError, match="not 9 of 11"):
         evidence.figure_text(row, interval=proportion_ci(8, 11))
+
+
+def test_printed_precision_is_kept_when_the_stored_value_loses_its_trailing_zero() -> None:
+    # A CSV keeps "44.0", but a number read back is 44.0 == 44: the printed value says "44.0".
+    row = {
+        "estimate": 44.0,
+        "ci_lower": 37.0,
+        "ci_upper": 50.8,
+        "ci_level": 0.95,
+        "unit": "percent",
+        "value_as_printed": "44.0% (95% CI, 37.0%-50.8%)",
+    }
+    assert evidence.figure_text(row) == "44.0% (printed 95% CI 37.0% to 50.8%)"
+    spread = {
+        "estimate": 4.2,
+        "range_lower": 3.2,
+        "range_upper": 6.0,
+        "range_kind": "observed range",
+        "unit": "years",
+        "value_as_printed": "4.2 years (range, 3.2-6.0)",
+    }
+    assert evidence.figure_text(spread) == "4.2 years (range 3.2 to 6.0 years)"
+    assert evidence.figure_text({**row, "value_as_printed": "44%"}).startswith("44% ")

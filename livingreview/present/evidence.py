@@ -84,6 +84,21 @@ def flag_text(row: Mapping[str, Any] | Any, column: str | None = None) -> str:
     return f" [flagged as printed: {flag}; see the note below]"
 
 
+_PRINTED_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _printed_digits(row: Mapping[str, Any] | Any, x: Any) -> int:
+    """Decimals of ``x`` as the source printed it: a stored 44.0 reads back as 44, so the
+    printed value (``value_as_printed``) says whether it was "44.0"; else the stored decimals."""
+    printed = _get(row, "value_as_printed")
+    found = [
+        len(n.split(".")[1]) if "." in n else 0
+        for n in _PRINTED_NUMBER.findall(str(printed or ""))
+        if float(n) == float(x)
+    ]
+    return max(found + [digits_of(x)])
+
+
 def figure_text(
     row: Mapping[str, Any] | Any,
     *,
@@ -105,7 +120,8 @@ def figure_text(
     unit = _UNIT_SUFFIX.get(str(_get(row, "unit") or ""), "")
     lo_r, hi_r, kind = _get(row, "range_lower"), _get(row, "range_upper"), _get(row, "range_kind")
     if est is None and kind == "printed as range" and lo_r is not None and hi_r is not None:
-        return f"{fmt_num(lo_r, digits_of(lo_r))}–{fmt_num(hi_r, digits_of(hi_r))}{unit}" + flag_text(row)
+        lo_t, hi_t = fmt_num(lo_r, _printed_digits(row, lo_r)), fmt_num(hi_r, _printed_digits(row, hi_r))
+        return f"{lo_t}–{hi_t}{unit}" + flag_text(row)
     events = _get(row, "events") if _get(row, "events") is not None else _get(row, "patients")
     if est is None and events is not None:
         return f"{int(events)}" + flag_text(row)  # a count printed without its denominator
@@ -118,8 +134,8 @@ def figure_text(
     # 12.75 around 3.6), never fewer than the estimate's.
     ci_digits = digits
     if digits is None:
-        digits = digits_of(est)
-        ci_digits = max([digits] + [digits_of(x) for x in (lo, hi) if x is not None])
+        digits = _printed_digits(row, est)
+        ci_digits = max([digits] + [_printed_digits(row, x) for x in (lo, hi) if x is not None])
     qualifier = _get(row, "estimate_qualifier") or ""
     qualifier = {"about": "about ", "up to": "up to "}.get(qualifier, qualifier)
     text = f"{qualifier}{fmt_num(est, digits)}{unit}"
@@ -131,7 +147,8 @@ def figure_text(
         else:
             text += f" (printed {fmt_num(100 * float(level), 0)}% CI {interval})"
     elif kind == "observed range" and lo_r is not None and hi_r is not None:
-        text += f" (range {fmt_num(lo_r, digits_of(lo_r))} to {fmt_num(hi_r, digits_of(hi_r))}{unit})"
+        lo_t, hi_t = fmt_num(lo_r, _printed_digits(row, lo_r)), fmt_num(hi_r, _printed_digits(row, hi_r))
+        text += f" (range {lo_t} to {hi_t}{unit})"
     return text + flag_text(row)
 
 
