@@ -421,11 +421,7 @@ def dataset_in(folder: Path, root: Path | None = None) -> dict[str, pd.DataFrame
         except FileNotFoundError:
             raise ChangesError(f"{shown}/{inside}: file not found in the archived release") from None
 
-    try:
-        package = json.loads(read(PurePosixPath(PACKAGE_FILE)).decode("utf-8"))
-    except ValueError as exc:
-        raise ChangesError(f"{shown}/datapackage.json is not valid JSON: {exc}") from None
-    return _read(package, read, shown)
+    return _read_files(read, f"{shown}/datapackage.json", shown)
 
 
 def dataset_of(root: Path, release: Release) -> dict[str, pd.DataFrame]:
@@ -456,11 +452,18 @@ def dataset_now(root: Path) -> dict[str, pd.DataFrame]:
         except FileNotFoundError:
             raise ChangesError(f"{p}: file not found") from None
 
+    return _read_files(read, PACKAGE_FILE, "working tree")
+
+
+def _read_files(
+    read: Callable[[PurePosixPath], bytes], package_shown: str, where: str
+) -> dict[str, pd.DataFrame]:
+    """The data package that ``read`` finds (archived release or working tree), as frames."""
     try:
         package = json.loads(read(PurePosixPath(PACKAGE_FILE)).decode("utf-8"))
     except ValueError as exc:
-        raise ChangesError(f"{PACKAGE_FILE} is not valid JSON: {exc}") from None
-    return _read(package, read, "working tree")
+        raise ChangesError(f"{package_shown} is not valid JSON: {exc}") from None
+    return _read(package, read, where)
 
 
 # --------------------------------------------------------------------------- the difference

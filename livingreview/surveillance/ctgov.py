@@ -9,7 +9,7 @@ import json
 from datetime import date
 
 from . import ids
-from .http import Client, SearchError, describe
+from .http import Client, SearchError, describe, require_count
 from .pubmed import Result
 from .records import Candidate, TrialRecord
 
@@ -144,10 +144,10 @@ def search(client: Client, query: str, start: date, end: date) -> tuple[Result, 
         trials += [parse_study(s, request) for s in data["studies"]]
         if not token:
             break
-    if len(trials) != reported:
-        raise SearchError(
-            first,
-            f"ClinicalTrials.gov reported {reported} studies but {len(trials)} were retrieved: the result is "
-            "refused (nothing was changed); run again later",
-        )
+    require_count(
+        first,
+        reported,
+        len(trials),
+        f"ClinicalTrials.gov reported {reported} studies but {len(trials)} were retrieved",
+    )
     return Result(term, reported, [as_candidate(t) for t in trials]), trials

@@ -7,7 +7,7 @@ import json
 from datetime import date
 
 from . import ids
-from .http import Client, SearchError, describe
+from .http import Client, SearchError, describe, require_count
 from .pubmed import Result
 from .records import Candidate
 
@@ -88,10 +88,10 @@ def search(client: Client, query: str, start: date, end: date) -> Result:
         if not page or not nxt or nxt == cursor or len(records) >= reported:
             break
         cursor = nxt
-    if len(records) != reported:
-        raise SearchError(
-            first,
-            f"Europe PMC reported {reported} records but {len(records)} were retrieved: the result is "
-            "refused (nothing was changed); run again later",
-        )
+    require_count(
+        first,
+        reported,
+        len(records),
+        f"Europe PMC reported {reported} records but {len(records)} were retrieved",
+    )
     return Result(q, reported, records)

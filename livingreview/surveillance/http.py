@@ -28,6 +28,15 @@ class NoNetwork(SearchError):
     """The host could not be reached at all (no retry: a run without network fails at once)."""
 
 
+def require_count(request: str, reported: int, retrieved: int, mismatch: str) -> None:
+    """Refuse a result whose record count differs from the count the service reported
+    (``mismatch`` says both, in the service's terms): the run then changes nothing."""
+    if retrieved != reported:
+        raise SearchError(
+            request, f"{mismatch}: the result is refused (nothing was changed); run again later"
+        )
+
+
 def describe(url: str, params: Mapping[str, object] | None = None) -> str:
     """``GET url?query`` with every secret parameter shown as ``***``."""
     shown = {k: ("***" if k in SECRET_PARAMS else v) for k, v in (params or {}).items()}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from . import ids
-from .http import Client, SearchError, describe
+from .http import Client, SearchError, describe, require_count
 from .records import Candidate
 
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -195,10 +195,7 @@ def search(client: Client, query: str, start: date, end: date, who: Identity) ->
             "retmode": "xml",
         } | who.params()
         records += parse_efetch(client.get(fetch, p).text, describe(fetch, p))
-    if len(records) != count:
-        raise SearchError(
-            request,
-            f"esearch reported {count} records but efetch returned {len(records)}: the result is "
-            "refused (nothing was changed); run again later",
-        )
+    require_count(
+        request, count, len(records), f"esearch reported {count} records but efetch returned {len(records)}"
+    )
     return Result(term, count, records)
