@@ -27,6 +27,16 @@ def _open(chromium: object, url: str, **options: object) -> tuple[object, object
     return context, page
 
 
+def _settled(page: object) -> None:
+    """Wait for the page's CSS transitions to end: the theme sets the colour mode after load and
+    Bootstrap's buttons fade their colours in over 0.15 s, and a colour read mid-fade (a dark text
+    on the dark background) is not what the reader sees."""
+    page.evaluate(  # type: ignore[attr-defined]
+        "() => Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)"
+        ".map(a => a.finished.catch(() => null)))"
+    )
+
+
 def _interactive(page: object) -> None:
     """Bring the charts' interactive view, as a reader pointing at a chart does."""
     if page.query_selector("div.lr-vega"):  # type: ignore[attr-defined]
@@ -44,9 +54,11 @@ def test_no_serious_accessibility_violations(browser: object, server: str, doc: 
     context, page = _open(browser, f"{server}{doc}.html", color_scheme=scheme)
     try:
         assert page.evaluate("document.documentElement.dataset.theme") == scheme  # type: ignore[attr-defined]
+        _settled(page)
         found = axe.violations(page)
         assert not found, f"{doc} ({scheme}) as loaded:\n{axe.summary(found)}"
         _interactive(page)
+        _settled(page)
         found = axe.violations(page)
         assert not found, f"{doc} ({scheme}) with interactive charts:\n{axe.summary(found)}"
     finally:
