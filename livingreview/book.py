@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from livingreview.core.myst import split_ref
 from livingreview.core.paths import PACKAGE_FILE, ROWS_DIR, SHOWN_TABLES, build_cache, find_root
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
@@ -171,6 +172,14 @@ class Page(Mapping[str, pd.DataFrame]):
         """Glue a whole number from one column of a row (a study's n, a count)."""
         return glue(name, str(int(self.value(row_id, column))))
 
+    def cited(self, target: str) -> str:
+        """The text of a ``{fig}`row-id``` or ``{value}`row-id:column``` reference in the prose
+        (recorded as shown): what the page's prose shows where it cites the dataset."""
+        row_id, column = split_ref(target)
+        if column is None:
+            return self.text(row_id)
+        return evidence.value_text(self.value(row_id, column))
+
     def count(self, row_id: str, column: str = "events") -> int:
         return int(self.value(row_id, column))
 
@@ -223,10 +232,14 @@ def _whole_record_flag(row: pd.Series) -> bool:
     return isinstance(flag, str) and not isinstance(concerns, str)
 
 
-def start() -> Page:
+def start(prose: Iterable[str] = ()) -> Page:
     """Set up the page (offline charts) and return the page's view of the dataset of the book being
     built (not of wherever the engine is installed), schema applied. The first page of a build to
-    load the data keeps the frames in the build's cache; the others read them back."""
+    load the data keeps the frames in the build's cache; the others read them back.
+
+    ``prose``: the figures the page's prose cites (``{fig}`` and ``{value}`` roles), which the
+    build passes in as it reads the page (:mod:`livingreview.build.roles`): they are recorded as
+    shown, so the page's table of flagged figures includes them, and an unknown id stops the page."""
     from livingreview.dataset import load as data
     from livingreview.present import tables
 
@@ -234,4 +247,7 @@ def start() -> Page:
     root = find_root()
     cache = build_cache(root) if root else None
     tables.keep_rows_in(cache / ROWS_DIR if cache else None)
-    return Page(data.load(root, cache_dir=cache))
+    page = Page(data.load(root, cache_dir=cache))
+    for target in prose:
+        page.cited(target)
+    return page

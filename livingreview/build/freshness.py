@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from livingreview.core.myst import FRONT_MATTER, code_of
+from livingreview.core.myst import FRONT_MATTER, code_of, prose_refs, split_ref
 from livingreview.core.paths import ENGINE_DIR, PACKAGE_FILE, SHOWN_TABLES
 
 ALL = "*"
@@ -50,18 +50,22 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
     if _WHOLE.search(code):
         return names
     used = {a or b for a, b in _NAMED.findall(code)}
-    if _LOOKUP.search(code):
-        used |= _looked_up(code, all_tables)
+    # The figures the prose cites ({fig}`row-id`, livingreview.build.roles) are looked up by id too.
+    cited = {split_ref(t)[0] for t in prose_refs(markdown)}
+    if _LOOKUP.search(code) or cited:
+        used |= _looked_up(code, all_tables, cited)
     return used & names
 
 
-def _looked_up(code: str, tables: Iterable[str] | Mapping[str, Path]) -> set[str]:
+def _looked_up(
+    code: str, tables: Iterable[str] | Mapping[str, Path], cited: Iterable[str] = ()
+) -> set[str]:
     """The tables a page's lookups by id (``ds.fig("x", "some-id")``) reach: those holding an id the
     code names as a string, and the studies (a flag on a study record goes with its figures). With
     table names only (no files to read the ids from), every table a page can show."""
     if not isinstance(tables, Mapping):
         return set(SHOWN_TABLES)
-    literals = set(_LITERAL.findall(code))
+    literals = set(_LITERAL.findall(code)) | set(cited)
     found = {"studies"}
     for name in SHOWN_TABLES:
         path = tables.get(name)

@@ -316,7 +316,7 @@ def _prepare_readers(app: Sphinx, env: Any, docnames: list[str]) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview.build import bibstyle, buildlog, freshness, kernels, patches
+    from livingreview.build import bibstyle, buildlog, freshness, kernels, patches, roles
     from livingreview.review import feed
 
     buildlog.setup(app)
@@ -334,6 +334,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _on_purge_doc)
     app.connect("env-merge-info", _on_merge_info)
     freshness.setup(app)
+    roles.setup(app)
     reader.setup(app)
     kernels.setup(app)
     feed.setup(app)

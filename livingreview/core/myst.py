@@ -53,3 +53,23 @@ def code_cells(markdown: str) -> list[str]:
 def code_of(markdown: str) -> str:
     """All the page's executed code, as one text."""
     return "\n".join(code_cells(markdown))
+
+
+# The page's figures cited in its prose: {fig}`row-id` (the reader's text of one figure row) and
+# {value}`row-id:column` (one value of a row), read from the dataset when the page is read
+# (livingreview.build.roles). Role names are the book's vocabulary, kept here so that the build,
+# the freshness digest and the page API read the same references.
+FIG_ROLE, VALUE_ROLE = "fig", "value"
+PROSE_REF = re.compile(r"\{(?P<role>fig|value)\}`(?P<target>[^`]+)`")
+
+
+def prose_refs(markdown: str) -> list[str]:
+    """The targets of the page's ``{fig}`` and ``{value}`` roles, each once, in the order they
+    first appear (``'row-id'`` or ``'row-id:column'``)."""
+    return list(dict.fromkeys(m.group("target").strip() for m in PROSE_REF.finditer(markdown)))
+
+
+def split_ref(target: str) -> tuple[str, str | None]:
+    """``'row-id:column'`` -> ``('row-id', 'column')``; ``'row-id'`` -> ``('row-id', None)``."""
+    row_id, _, column = target.partition(":")
+    return row_id.strip(), (column.strip() or None)

@@ -152,6 +152,18 @@ def figure_text(
     return text + flag_text(row)
 
 
+def value_text(x: Any) -> str:
+    """One value of a row as the prose shows it: a whole number without decimals (a count, an n),
+    another number with its stored decimals, text as it is."""
+    if x is None or (not isinstance(x, str) and pd.isna(x)):
+        raise ValueError("no value to show (the field is empty)")
+    if isinstance(x, str):
+        return x
+    if float(x).is_integer():
+        return str(int(x))
+    return fmt_num(x, digits_of(x))
+
+
 def digits_of(x: Any) -> int:
     """Decimals to show for a stored value: as many as it has (the dataset keeps printed precision
     except trailing zeros)."""
