@@ -139,3 +139,11 @@ def test_study_characteristics_errors(studies):
         tb.study_characteristics(studies, columns=["study_id", "country"])
     with pytest.raises(TypeError):
         tb.study_characteristics([{"a": 1}])
+
+
+def test_columns_may_name_their_headings() -> None:
+    df = pd.DataFrame({"arm": ["A"], "figure": ["9 of 11"], "unused": [1]})
+    as_mapping = tb.table(df, {"arm": "Cohort", "figure": "Figure"}, caption="c")
+    as_lists = tb.table(df, ["arm", "figure"], {"arm": "Cohort", "figure": "Figure"}, caption="c")
+    assert as_mapping == as_lists
+    assert "Cohort" in as_mapping and "unused" not in as_mapping

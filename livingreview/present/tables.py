@@ -265,7 +265,7 @@ def _cell_text(x: Any, na: str) -> str:
 
 def table(
     df: pd.DataFrame,
-    columns: Sequence[str] | None = None,
+    columns: Sequence[str] | Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     *,
     caption: str,
@@ -274,8 +274,9 @@ def table(
     shown: int | None = None,
 ) -> HTMLTable:
     """Any DataFrame as an escaped HTML table: one row per record, one column per entry of
-    ``columns`` (default: all), headed by ``labels[col]`` (default: the column name). The first
-    column is a row header.
+    ``columns`` (default: all), headed by ``labels[col]`` (default: the column name); ``columns``
+    may also be a mapping of column to heading, in order (``{"arm": "Cohort", "figure": "Figure"}``).
+    The first column is a row header.
 
     Missing values show as ``na``; booleans as Yes/No; whole-number floats (integers that
     pandas turned into floats because of a gap) without a decimal point.
@@ -286,6 +287,8 @@ def table(
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError("table: expected a pandas DataFrame")
+    if isinstance(columns, Mapping):
+        labels = {**columns, **(labels or {})}
     columns = list(df.columns) if columns is None else list(columns)
     missing = [c for c in columns if c not in df.columns]
     if missing:
