@@ -41,7 +41,8 @@ def test_the_page_code_is_given_the_prose_references_on_the_same_line() -> None:
 
 def test_a_value_records_its_column_and_a_figure_its_row() -> None:
     page = book.Page(load(ROOT))
-    assert page.cited("vandersluis2023:n") == str(int(page.dataset.studies.set_index("study_id").at["vandersluis2023", "n"]))
+    n = page.dataset.studies.set_index("study_id").at["vandersluis2023", "n"]
+    assert page.cited("vandersluis2023:n") == str(int(n))
     assert page.used["studies"] == {"vandersluis2023": {"n"}}
     assert page.cited("vandersluis2023-dfs-2y") == page.text("vandersluis2023-dfs-2y")
     assert page.used["outcomes"] == {"vandersluis2023-dfs-2y": None}
@@ -109,7 +110,8 @@ def test_a_cited_figure_is_shown_and_its_flag_listed(tmp_path: Path) -> None:
     page = book.Page(load(ROOT))
     fig, n = page.text("interfant06controls-dfs-2y-matched"), page.cited("vandersluis2023:n")
     assert "flagged as printed: ambiguous" in fig  # the flag goes with the figure
-    assert f'<span class="pasted-text">{html_escape(fig)}</span>, in <span class="pasted-text">{n}</span>' in html
+    shown = f'<span class="pasted-text">{html_escape(fig)}</span>, in <span class="pasted-text">{n}</span>'
+    assert shown in html
     # the page's code knows what its prose cites (so its flags table lists it)
     assert "recorded: interfant06controls-dfs-2y-matched vandersluis2023" in html
 
