@@ -57,9 +57,7 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
     return used & names
 
 
-def _looked_up(
-    code: str, tables: Iterable[str] | Mapping[str, Path], cited: Iterable[str] = ()
-) -> set[str]:
+def _looked_up(code: str, tables: Iterable[str] | Mapping[str, Path], cited: Iterable[str] = ()) -> set[str]:
     """The tables a page's lookups by id (``ds.fig("x", "some-id")``) reach: those holding an id the
     code names as a string, and the studies (a flag on a study record goes with its figures). With
     table names only (no files to read the ids from), every table a page can show."""
