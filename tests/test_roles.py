@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_prose_references_in_order_of_first_citation() -> None:
     page = "A {fig}`b-1` and {value}`a:n`, again {fig}`b-1`; {cite:p}`x` and {glue:text}`y` are not."
     assert prose_refs(page) == ["b-1", "a:n"]
+    assert prose_refs("% a comment: write {fig}`row-id`\nText {fig}`c`.") == ["c"]
     assert split_ref("a:n") == ("a", "n") and split_ref("b-1") == ("b-1", None)
 
 

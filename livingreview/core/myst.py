@@ -65,8 +65,9 @@ PROSE_REF = re.compile(r"\{(?P<role>fig|value)\}`(?P<target>[^`]+)`")
 
 def prose_refs(markdown: str) -> list[str]:
     """The targets of the page's ``{fig}`` and ``{value}`` roles, each once, in the order they
-    first appear (``'row-id'`` or ``'row-id:column'``)."""
-    return list(dict.fromkeys(m.group("target").strip() for m in PROSE_REF.finditer(markdown)))
+    first appear (``'row-id'`` or ``'row-id:column'``); MyST comment lines (``% ...``) left out."""
+    prose = "\n".join(line for line in markdown.splitlines() if not line.startswith("%"))
+    return list(dict.fromkeys(m.group("target").strip() for m in PROSE_REF.finditer(prose)))
 
 
 def split_ref(target: str) -> tuple[str, str | None]:

@@ -7,6 +7,7 @@ import html
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,6 +22,7 @@ from livingreview.review.changes import (
     latest_release,
     since_previous,
     unreleased,
+    version_key,
 )
 from livingreview.review.living import chapters_assessed_since
 
@@ -225,3 +227,23 @@ def report_html(
         )
         out.append(changes_html(later, titles=titles))
     return '<div class="lr-changes">\n' + "\n".join(out) + "\n</div>"
+
+
+def current_release_table(root: Path) -> Any:
+    """The latest release of the update log as a two-column table (item, value)."""
+    latest = latest_release(root)
+    items = {
+        "Version": latest.version,
+        "Released": latest.date.isoformat(),
+        "Search date": latest.search_date.isoformat(),
+        "Git tag": latest.tag,
+        "What changed": latest.summary,
+        "Scope": latest.scope_note or "—",
+    }
+    frame = pd.DataFrame({"item": list(items), "value": list(items.values())})
+    return table(frame, {"item": "Item", "value": "Value"}, caption="The current release")
+
+
+def newest_first(log: pd.DataFrame) -> pd.DataFrame:
+    """The update log (``ds.releases``), newest release first (by version, not by row order)."""
+    return log.assign(order=log["version"].map(version_key)).sort_values("order", ascending=False)

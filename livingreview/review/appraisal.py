@@ -32,3 +32,11 @@ MURAD_DOMAIN_SUMMARY: dict[str, str] = {
     "Causality": "alternative causes, rechallenge, dose–response, adequate follow-up",
     "Reporting": "enough detail to replicate and apply",
 }
+
+
+def murad_domains() -> list[dict[str, str]]:
+    """The tool's domains as rows: domain, what it judges, its leading questions."""
+    return [
+        {"domain": d, "summary": MURAD_DOMAIN_SUMMARY[d], "questions": " ".join(qs)}
+        for d, qs in MURAD_DOMAINS.items()
+    ]
