@@ -7,14 +7,16 @@ from pathlib import Path
 import pytest
 
 from livingreview.checks.prose import find_hand_typed
+from livingreview.core.paths import book_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
+NOUNS = book_settings(ROOT).count_nouns  # the book's own count nouns (_config.yml)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_prose_has_no_hand_typed_statistics(chapter: Path) -> None:
-    found = find_hand_typed(chapter.read_text(encoding="utf-8"))
+    found = find_hand_typed(chapter.read_text(encoding="utf-8"), NOUNS)
     assert found == [], "\n".join(f"{chapter.name}:{h.line}: {h.kind}: {h.text!r}" for h in found)
 
 
@@ -51,13 +53,20 @@ Here 12 infants are typed by hand.
     ],
 )
 def test_planted_statistic_is_found(planted: str, kind: str) -> None:
-    found = find_hand_typed(PAGE + "\n" + planted + "\n")
+    found = find_hand_typed(PAGE + "\n" + planted + "\n", NOUNS)
     kinds = {(h.kind) for h in found}
     assert kind in kinds, found
 
 
+def test_the_engine_knows_generic_count_nouns_and_the_book_adds_its_own() -> None:
+    assert "infants" in NOUNS and "relapses" in NOUNS
+    typed = "We treated 30 patients; 12 infants relapsed; 2 relapses occurred.\n"
+    assert [h.text for h in find_hand_typed(typed)] == ["30 patients"]
+    assert [h.text for h in find_hand_typed(typed, NOUNS)] == ["12 infants", "2 relapses", "30 patients"]
+
+
 def test_code_roles_names_and_glue_are_not_statistics() -> None:
-    found = find_hand_typed(PAGE)
+    found = find_hand_typed(PAGE, NOUNS)
     # Only the admonition body's "12 infants" is prose with a hand-typed count.
     assert [(h.kind, h.text) for h in found] == [("count", "12 infants")]
 
@@ -78,5 +87,6 @@ def test_make_check_reports_a_hand_typed_statistic(tmp_path: Path) -> None:
     found = [str(p) for p in check_project(tmp_path) if "hand-typed" in str(p)]
     assert found == [
         f"chapters/index.md:{line}: prose: hand-typed statistic '81.6%' (percentage); "
-        "compute it in a code cell and show it with book.glue(...) and {glue:text}`name`"
+        "cite it from the dataset with {fig}`row-id` or {value}`row-id:column`, or compute it in a "
+        "code cell and show it with book.glue(...) and {glue:text}`name`"
     ]

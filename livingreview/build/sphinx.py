@@ -324,6 +324,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # The book's settings (in _config.yml, under sphinx: config:).
     app.add_config_value("livingreview_whats_new", None, "html", types=[str, type(None)])
     app.add_config_value("livingreview_warm_kernels", True, "", types=[bool])
+    # Read by `make check` (livingreview.checks.prose), declared here so Sphinx knows the name.
+    app.add_config_value("livingreview_count_nouns", [], "", types=[list])
     # Set by `python -m livingreview build` (a marker file), not by the book.
     app.add_config_value("livingreview_check_failed", "", "", types=[str])
     patches.apply_all()

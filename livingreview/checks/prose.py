@@ -1,30 +1,54 @@
 """Find statistics typed by hand into chapter prose.
 
-Every number a reader sees must be computed from the dataset at build time and glued in
-(``{glue:text}`name```). This scans the prose of a MyST chapter (not its code cells, inline
-code, roles or front matter) for what looks like a statistic: percentages, "n of N", ratios,
-decimals, "n = 30", p-values, and counts or durations of people and time ("30 infants",
-"3 months").
+Every number a reader sees must come from the dataset at build time: cited by a role
+(``{fig}`row-id```, ``{value}`row-id:column```) or computed and glued (``{glue:text}`name```).
+This scans the prose of a MyST chapter (not its code cells, inline code, roles or front matter)
+for what looks like a statistic: percentages, "n of N", ratios, decimals, "n = 30", p-values,
+and counts or durations of people and time ("30 patients", "3 months").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+
+# What people, events and time are counted in, in any clinical review ("30 patients", "3
+# months"). A book adds its own nouns (_config.yml: sphinx: config: livingreview_count_nouns,
+# e.g. infants, relapses, cycles; core.paths.BookSettings.count_nouns).
+COUNT_NOUNS = (
+    "patients?",
+    "participants?",
+    "subjects?",
+    "people",
+    "cases?",
+    "studies",
+    "trials?",
+    "events?",
+    "deaths?",
+    "months?",
+    "years?",
+    "weeks?",
+    "days?",
+)
+
+
+def _noun(word: str) -> str:
+    """A plain noun as a pattern for its singular and plural ("infants" -> "infants?")."""
+    if not word.isalpha():
+        return word
+    return f"{word[:-1]}s?" if word.endswith("s") and not word.endswith("ss") else re.escape(word)
+
 
 # What a hand-typed statistic looks like. Names such as CD19, KMT2A, Interfant-06, MLL-10 or
 # "phase 2" do not match.
-_UNITS = (
-    r"patients?|infants?|children|adults?|cases?|studies|trials?|participants?|subjects?|"
-    r"events?|relapses?|deaths?|responders?|months?|years?|weeks?|days?|cycles?|courses?"
-)
 PATTERNS: dict[str, re.Pattern[str]] = {
     "percentage": re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?\s*(?:%|per\s?cent\b)", re.I),
     "n of N": re.compile(r"\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b", re.I),
     "ratio": re.compile(r"(?<![\w./])\d+\s*/\s*\d+(?![\w/])"),
     "n =": re.compile(r"\b[nN]\s*=\s*\d+"),
     "p-value": re.compile(r"\b[pP]\s*[<=>≤≥]\s*0?\.\d+"),
-    "count": re.compile(rf"(?<![\w.-])\d+\s+(?:[a-z-]+\s+)?(?:{_UNITS})\b", re.I),
     "decimal": re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)"),
 }
 # Stripped before matching: inline code, MyST roles with their content, links' targets, HTML
@@ -86,7 +110,18 @@ def prose_lines(markdown: str) -> list[tuple[int, str]]:
     return out
 
 
-def find_hand_typed(markdown: str) -> list[HandTyped]:
+@lru_cache(maxsize=8)
+def _patterns(nouns: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
+    units = "|".join(dict.fromkeys([*COUNT_NOUNS, *map(_noun, nouns)]))
+    count = re.compile(rf"(?<![\w.-])\d+\s+(?:[a-z-]+\s+)?(?:{units})\b", re.I)
+    # in PATTERNS' order (most specific first), the count before the bare decimal
+    patterns = {k: v for k, v in PATTERNS.items() if k != "decimal"}
+    return {**patterns, "count": count, "decimal": PATTERNS["decimal"]}
+
+
+def find_hand_typed(markdown: str, nouns: Iterable[str] = ()) -> list[HandTyped]:
+    """What looks like a statistic typed into the page's prose; ``nouns``: the book's own count
+    nouns besides :data:`COUNT_NOUNS` ("infants", "relapses")."""
     found: list[HandTyped] = []
     for number, line in prose_lines(markdown):
         text = line
@@ -95,7 +130,7 @@ def find_hand_typed(markdown: str) -> list[HandTyped]:
         taken: list[tuple[int, int]] = []
         # Most specific first; a match inside one already found ("81.6" in "81.6%") is the same
         # statistic and is not reported twice.
-        for kind, pattern in PATTERNS.items():
+        for kind, pattern in _patterns(tuple(nouns)).items():
             for m in pattern.finditer(text):
                 if any(m.start() < end and start < m.end() for start, end in taken):
                     continue

@@ -792,6 +792,7 @@ def _check_chapters(run: _Run, bibliography: _bib.Bibliography) -> int:
     if not chapters.is_dir():
         return 0
     files = sorted(p for p in chapters.rglob("*.md") if p.is_file())
+    nouns = book_settings(run.root).count_nouns
     for path in files:
         shown = rel(path, run.root)
         try:
@@ -800,13 +801,14 @@ def _check_chapters(run: _Run, bibliography: _bib.Bibliography) -> int:
             run.add(shown, None, None, f"not valid UTF-8: {exc}")
             continue
         # No statistic typed by hand: every number a reader sees comes from the dataset.
-        for hit in find_hand_typed(text):
+        for hit in find_hand_typed(text, nouns):
             run.add(
                 shown,
                 hit.line,
                 "prose",
-                f"hand-typed statistic {hit.text!r} ({hit.kind}); compute it in a code cell and "
-                "show it with book.glue(...) and {glue:text}`name`",
+                f"hand-typed statistic {hit.text!r} ({hit.kind}); cite it from the dataset with "
+                "{fig}`row-id` or {value}`row-id:column`, or compute it in a code cell and show it "
+                "with book.glue(...) and {glue:text}`name`",
             )
         if not bibliography.found:
             continue

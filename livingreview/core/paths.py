@@ -76,6 +76,7 @@ class BookSettings:
     bib_file: str = BIB_FILE
     whats_new: str | None = None  # docname of the release-notes page, if the book has one
     warm_kernels: bool = True  # pages' kernels forked from a warm template (livingreview.build.kernels)
+    count_nouns: tuple[str, ...] = ()  # the book's words for counted people and things (checks.prose)
 
 
 def book_settings(root: Path) -> BookSettings:
@@ -98,4 +99,5 @@ def _settings(config: str, _mtime: int) -> BookSettings:
         bib_file=str(bibfiles[0]),
         whats_new=sphinx.get("livingreview_whats_new") or None,
         warm_kernels=bool(sphinx.get("livingreview_warm_kernels", True)),
+        count_nouns=tuple(str(n) for n in sphinx.get("livingreview_count_nouns") or ()),
     )
