@@ -684,3 +684,60 @@ def test_prisma_header_names_other_methods_when_no_database_was_searched() -> No
     assert "(no reasons given)" not in svg
     searched = dataclasses.replace(counts, databases=10, other_methods=0)
     assert "databases and registers" in vl_convert.vegalite_to_svg(ch.prisma_flow(searched).to_dict())
+
+
+# -- timeline -----------------------------------------------------------------------------------
+
+
+def _timeline_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item": ["B", "A"],
+            "from": ["2021-05-01", "2019-01-01"],
+            "to": ["2027-01-01", "2023-06-30"],
+            "state": ["Recruiting", "Completed"],
+            "certainty": ["estimated", "actual"],
+        }
+    )
+
+
+def test_timeline_draws_one_bar_per_row_with_its_certainty() -> None:
+    chart = ch.timeline(
+        _timeline_frame(),
+        label="item",
+        start="from",
+        end="to",
+        colour="state",
+        colour_title="Status",
+        certainty="certainty",
+        certainty_title="End date",
+        certainty_opacity={"actual": 1.0, "estimated": 0.5},
+        tooltip={"state": "Status", "to": "End"},
+        title="Items",
+        description="Two items.",
+    )
+    spec = chart.to_dict()
+    enc = spec["encoding"]
+    assert enc["x"]["field"] == "from" and enc["x2"]["field"] == "to"
+    assert enc["y"]["sort"]["field"] == "from"  # in order of start
+    assert enc["opacity"]["scale"] == {"domain": ["actual", "estimated"], "range": [1.0, 0.5]}
+    assert [t["title"] for t in enc["tooltip"]] == ["Status", "End"]
+    assert spec["description"] == "Two items."
+
+
+def test_timeline_names_a_missing_column() -> None:
+    with pytest.raises(ValueError, match=r"'finish' \(end=\)"):
+        ch.timeline(
+            _timeline_frame(),
+            label="item",
+            start="from",
+            end="finish",
+            colour="state",
+            colour_title="Status",
+            certainty="certainty",
+            certainty_title="End date",
+            certainty_opacity={"actual": 1.0},
+            tooltip={},
+            title="Items",
+            description="",
+        )

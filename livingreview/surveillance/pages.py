@@ -1,13 +1,15 @@
 """What the Methods and Registered trials pages show, computed here so that the chapters stay a
-few short calls: tables as frames, the trials timeline as an Altair chart, and the sentences'
+few short calls: tables as frames, the trials timeline's data and labels, and the sentences'
 numbers."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import altair as alt
 import pandas as pd
+
+from livingreview.core.text import in_words
 
 from . import dedup, report, tables
 from .trials import DAYS
@@ -27,9 +29,7 @@ DAYS_PER_YEAR = DAYS["year"]
 DATE_TYPE_LABELS = {"ACTUAL": "actual", "ESTIMATED": "estimated", "": "type not stated"}
 
 
-def words(n: int) -> str:
-    names = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-    return names[n] if 0 <= n < len(names) else str(n)
+words = in_words  # small counts as words, as the pages' prose says them
 
 
 def _frame(root: Path, rel: str) -> pd.DataFrame:
@@ -73,10 +73,11 @@ def sources_table(root: Path) -> pd.DataFrame:
     return _frame(root, tables.TRIAL_SOURCES).replace("", pd.NA)
 
 
-def timeline(root: Path) -> alt.Chart:
-    """Start to completion of each trial, coloured by status; a completion date that is actual
-    is a solid bar, an estimated one (or one whose type no page states) a hatched-looking, paler
-    bar, named in the legend and the tooltip."""
+def timeline(root: Path) -> dict[str, Any]:
+    """The trials timeline, as the arguments of :func:`livingreview.present.charts.timeline`:
+    start to completion of each trial, coloured by status; a completion date that is actual is a
+    solid bar, an estimated one (or one whose type no page states) a paler bar, named in the legend
+    and the tooltip."""
     t = _frame(root, tables.TRIALS)
     t = t[(t["start_date"] != "") & (t["completion_date"] != "")].copy()
     # the flag is part of the label, so that it shows wherever the trial's dates do
@@ -97,37 +98,29 @@ def timeline(root: Path) -> alt.Chart:
             for _, r in t.iterrows()
         )
     )
-    base = alt.Chart(t).encode(
-        y=alt.Y(
-            "trial:N", title=None, sort=alt.EncodingSortField("start_date"), axis=alt.Axis(labelLimit=400)
-        ),
-        x=alt.X("start_date:T", title="Start to completion"),
-        x2="completion_date:T",
-        color=alt.Color("status:N", title="Status", scale=alt.Scale(scheme="tableau10")),
-        opacity=alt.Opacity(
-            "completion is:N",
-            title="Completion date",
-            scale=alt.Scale(domain=["actual", "estimated", "type not stated"], range=[1.0, 0.55, 0.35]),
-        ),
-        tooltip=[
-            alt.Tooltip("nct_id:N", title="Registry number"),
-            alt.Tooltip("brief_title:N", title="Title"),
-            alt.Tooltip("status:N", title="Status"),
-            alt.Tooltip("start_date:N", title="Start"),
-            alt.Tooltip("start is:N", title="Start date is"),
-            alt.Tooltip("completion_date:N", title="Completion"),
-            alt.Tooltip("completion is:N", title="Completion date is"),
-            alt.Tooltip("flag:N", title="Flag"),
-        ],
-    )
-    bars = base.mark_bar(height=18, stroke="#333333", strokeWidth=1)
-    return bars.properties(
-        width=560,
-        height=alt.Step(34),
-        title=alt.TitleParams("Registered trials: start to completion", anchor="start"),
-        description=description,
-        usermeta={"description": description},
-    )
+    return {
+        "df": t,
+        "label": "trial",
+        "start": "start_date",
+        "end": "completion_date",
+        "colour": "status",
+        "colour_title": "Status",
+        "certainty": "completion is",
+        "certainty_title": "Completion date",
+        "certainty_opacity": {"actual": 1.0, "estimated": 0.55, "type not stated": 0.35},
+        "tooltip": {
+            "nct_id": "Registry number",
+            "brief_title": "Title",
+            "status": "Status",
+            "start_date": "Start",
+            "start is": "Start date is",
+            "completion_date": "Completion",
+            "completion is": "Completion date is",
+            "flag": "Flag",
+        },
+        "title": "Registered trials: start to completion",
+        "description": description,
+    }
 
 
 def changes_since_release(root: Path) -> tuple[str, str, pd.DataFrame]:

@@ -22,6 +22,7 @@ from livingreview.present.charts.evidence_map import evidence_map
 from livingreview.present.charts.forest import forest
 from livingreview.present.charts.kaplan_meier import kaplan_meier
 from livingreview.present.charts.prisma_flow import prisma_flow
+from livingreview.present.charts.timeline import timeline
 
 theme.enable()
 
@@ -34,4 +35,5 @@ __all__ = [
     "forest",
     "kaplan_meier",
     "prisma_flow",
+    "timeline",
 ]
