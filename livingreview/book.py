@@ -250,17 +250,23 @@ class Page(Mapping[str, pd.DataFrame]):
 
     def cases(self, mask: pd.Series, read_in: Mapping[str, str]) -> pd.DataFrame:
         """The patient rows ``mask`` selects, recorded as shown, with the columns a table of cases
-        shows: ``case`` (:func:`~livingreview.present.evidence.case_text`: the study's short name, the
-        case label and where it was read; ``read_in``: short names of the documents, by citekey) and
-        ``age`` (:func:`~livingreview.present.evidence.age_text`)."""
-        rows = self.show(self.dataset["patients"][mask].copy(), "patients")
-        names = self.dataset.studies.set_index("study_id")["short_name"]
+        shows: where each was read (:func:`~livingreview.present.evidence.with_sources`; ``read_in``:
+        short names of the documents, by citekey), ``case`` (the study, the case label and where it
+        was read: :func:`~livingreview.present.evidence.case_text`) and ``age``
+        (:func:`~livingreview.present.evidence.age_text`)."""
+        rows = self.show(self.dataset["patients"][mask], "patients")
+        rows = evidence.with_sources(rows, self.dataset.studies, read_in)
         records = rows.to_dict("records")
-        rows["case"] = [
-            evidence.case_text(r, names[r["study_id"]], read_in.get(r["citekey"], r["citekey"]))
-            for r in records
-        ]
+        rows["case"] = [evidence.case_text(r, r["study"], r["source"]) for r in records]
         rows["age"] = [evidence.age_text(r) for r in records]
+        return rows
+
+    def figures(self, ids: Iterable[str], read_in: Mapping[str, str]) -> pd.DataFrame:
+        """Figure rows by id, recorded as shown, with where each was read
+        (:func:`~livingreview.present.evidence.with_sources`) and ``figure``, its reader's text (a
+        count printed without its denominator says so: :func:`evidence.figure_or_count`)."""
+        rows = evidence.with_sources(self.rows(list(ids)), self.dataset.studies, read_in)
+        rows["figure"] = [evidence.figure_or_count(r) for r in rows.to_dict("records")]
         return rows
 
     def provenance_table(

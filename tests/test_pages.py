@@ -203,3 +203,13 @@ def test_provenance_table_has_the_provenance_headings_with_a_page_s_own(page: bo
     html = str(page.provenance_table(frame, caption="Figures", labels={"what": "Figure (time point)"}))
     assert "Figure (time point)" in html and "Read on (page, grade): locator" in html
     assert html.index(">Study<") < html.index(">Group<") < html.index(">May share patients with<")
+
+
+def test_figures_are_recorded_with_their_text_and_where_they_were_read() -> None:
+    page = book.Page(load(ROOT))
+    ids = ["eliana-remission", "clesham2020-cart-remission"]
+    rows = page.figures(ids, {"clesham2020": "The letter"})
+    assert rows["figure"].tolist() == [evidence.figure_or_count(page.row(i)) for i in ids]
+    assert rows["read_in"][1] == "The letter, " + page.value("clesham2020-cart-remission", "locator")
+    assert rows["study"][1] == page.value("clesham2020", "short_name")
+    assert list(page.used["outcomes"]) == ids
