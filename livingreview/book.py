@@ -47,6 +47,17 @@ def glue(name: str, value: Any) -> Any:
     return value
 
 
+# The columns of a provenance table (:meth:`Page.provenance_table`), with their headings.
+PROVENANCE_HEADINGS = {
+    "study": "Study",
+    "arm": "Group",
+    "what": "Figure",
+    "figure": "As printed",
+    "page": "Read on (page, grade): locator",
+    "overlap": "May share patients with",
+}
+
+
 class Page(Mapping[str, pd.DataFrame]):
     """One page's view of the dataset: the tables, plus a record of the rows the page shows."""
 
@@ -182,6 +193,95 @@ class Page(Mapping[str, pd.DataFrame]):
 
     def count(self, row_id: str, column: str = "events") -> int:
         return int(self.value(row_id, column))
+
+    # -- cases, patients and tables of figures --------------------------------------------------------
+    def as_printed(self, row_id: str, column: str, *, quoted: bool = False) -> str:
+        """One value of a row as printed (in quotation marks if ``quoted``: the source's words), with
+        the row's flag where it concerns that column; recorded as shown."""
+        text = evidence.value_text(self.value(row_id, column))
+        if quoted:
+            text = f"“{text}”"
+        return text + evidence.flag_text(self._by_id(self._table_of(row_id)).loc[row_id], column)
+
+    def flag(self, row_id: str, column: str | None = None) -> str:
+        """The marker of a row's flag, for a sentence that states it ('' when the row, or the
+        ``column`` shown, is not flagged); the row (or that value) is recorded as shown."""
+        row = self.row(row_id) if column is None else self._by_id(self._table_of(row_id)).loc[row_id]
+        if column is not None:
+            self.value(row_id, column)
+        return evidence.flag_text(row, column).strip()
+
+    def where(self, table: str, **equal: Any) -> pd.DataFrame:
+        """The rows of ``table`` whose columns equal these values, in the dataset's order (read,
+        not recorded as shown: a page that shows them passes them to :meth:`show`)."""
+        frame = self.dataset[table]
+        keep = pd.Series(True, index=frame.index)
+        for column, value in equal.items():
+            keep &= frame[column].eq(value).fillna(False).astype(bool)
+        return frame[keep]
+
+    def cases_behind(
+        self, row_id: str, column: str = "events", *, table: str = "patients", **equal: Any
+    ) -> pd.DataFrame:
+        """The rows of ``table`` (one per patient) behind a figure's count: the figure's study's rows
+        whose columns equal ``equal``. A build error if there are not as many as the figure's
+        ``column`` says: the page would list cases that do not bear out the count it states."""
+        expected = self.count(row_id, column)
+        study = self._by_id(self._table_of(row_id)).loc[row_id, "study_id"]
+        rows = self.where(table, study_id=study, **equal)
+        if len(rows) != expected:
+            raise ValueError(
+                f"{row_id}: {column} is {expected}, but {len(rows)} row(s) of {table} match {equal}"
+            )
+        return rows
+
+    def figures_of(self, *studies: str, table: str = "outcomes") -> list[str]:
+        """The ids of ``table``'s rows from these studies: study by study in the order given, each
+        study's rows in the dataset's order (so a study's new figures join a page's list of them)."""
+        return [i for s in studies for i in self.where(table, study_id=s)[self._id_column(table)]]
+
+    def require_shown(self, table: str, **equal: Any) -> None:
+        """A build error unless the page has shown every row of ``table`` whose columns equal
+        ``equal``: for a page that promises all such rows (call it after the page has shown them)."""
+        rows = self.where(table, **equal)[self._id_column(table)]
+        missing = [i for i in rows if i not in self.used[table]]
+        if missing:
+            raise ValueError(f"{table} rows with {equal} not shown on the page: {', '.join(missing)}")
+
+    def cases(self, mask: pd.Series, read_in: Mapping[str, str]) -> pd.DataFrame:
+        """The patient rows ``mask`` selects, recorded as shown, with the columns a table of cases
+        shows: where each was read (:func:`~livingreview.present.evidence.with_sources`; ``read_in``:
+        short names of the documents, by citekey), ``case`` (the study, the case label and where it
+        was read: :func:`~livingreview.present.evidence.case_text`) and ``age``
+        (:func:`~livingreview.present.evidence.age_text`)."""
+        rows = self.show(self.dataset["patients"][mask], "patients")
+        rows = evidence.with_sources(rows, self.dataset.studies, read_in)
+        records = rows.to_dict("records")
+        rows["case"] = [evidence.case_text(r, r["study"], r["source"]) for r in records]
+        rows["age"] = [evidence.age_text(r) for r in records]
+        return rows
+
+    def figures(self, ids: Iterable[str], read_in: Mapping[str, str]) -> pd.DataFrame:
+        """Figure rows by id, recorded as shown, with where each was read
+        (:func:`~livingreview.present.evidence.with_sources`) and ``figure``, its reader's text (a
+        count printed without its denominator says so: :func:`evidence.figure_or_count`)."""
+        rows = evidence.with_sources(self.rows(list(ids)), self.dataset.studies, read_in)
+        rows["figure"] = [evidence.figure_or_count(r) for r in rows.to_dict("records")]
+        return rows
+
+    def provenance_table(
+        self,
+        frame: pd.DataFrame,
+        *,
+        caption: str,
+        labels: Mapping[str, str] | None = None,
+        shown: int | None = None,
+    ) -> Any:
+        """A :meth:`provenance` frame as a table: study, group, figure, as printed, the page it was
+        read on and the studies that may share its patients (``labels``: other headings)."""
+        from livingreview.present import tables
+
+        return tables.table(frame, PROVENANCE_HEADINGS, labels=labels, caption=caption, shown=shown)
 
     def bibliography(self) -> Any:
         """The book's bibliography (the first of ``_config.yml``'s ``bibtex_bibfiles``)."""

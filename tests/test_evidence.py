@@ -141,3 +141,15 @@ def test_printed_precision_is_kept_when_the_stored_value_loses_its_trailing_zero
     }
     assert evidence.figure_text(spread) == "4.2 years (range 3.2 to 6.0 years)"
     assert evidence.figure_text({**row, "value_as_printed": "44%"}).startswith("44% ")
+
+
+def test_with_sources_names_the_study_and_the_document_each_row_was_read_in() -> None:
+    studies = pd.DataFrame({"study_id": ["s1", "s2"], "short_name": ["Trial One", "Series Two"]})
+    rows = pd.DataFrame(
+        {"study_id": ["s1", "s2"], "citekey": ["one2020", "two2021"], "locator": ["Table 2", "p. 4"]}
+    )
+    out = evidence.with_sources(rows, studies, {"one2020": "One 2020"})
+    assert out["study"].tolist() == ["Trial One", "Series Two"]
+    assert out["source"].tolist() == ["One 2020", "two2021"]  # a document without a name: its citekey
+    assert out["read_in"].tolist() == ["One 2020, Table 2", "two2021, p. 4"]
+    assert "study" not in rows  # the rows given are left as they were

@@ -10,11 +10,13 @@ import ast
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from livingreview import book
 from livingreview.core.myst import code_cells
 from livingreview.dataset.load import load
+from livingreview.present import evidence
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -141,3 +143,73 @@ def test_figs_glues_each_row_under_its_id_and_provenance_names_the_page() -> Non
     cohort = page.provenance(["moskop2022-mrdneg"])
     assert cohort["overlap"][0].startswith("CIBMTR real-world tisagenlecleucel registry")
     assert set(page.used["outcomes"]) >= {"aall1731-followup", "moskop2022-mrdneg", "cibmtr2025-cr"}
+
+
+# -- cases, patients and tables of figures ----------------------------------------------------------
+
+
+def test_where_and_figures_of_select_rows_by_value_in_the_order_asked(page: book.Page) -> None:
+    gamma = ["gamma-cr", "gamma-used", "gamma-unused"]
+    assert list(page.where("outcomes", study_id="gamma")["outcome_id"]) == gamma
+    assert page.where("outcomes", study_id="gamma", flag="ambiguous")["outcome_id"].tolist() == ["gamma-used"]
+    assert page.figures_of("gamma", "alpha") == [*gamma, "alpha-cr", "alpha-mrd"]
+    assert not any(page.used.values())  # selecting rows is reading them, not showing them
+
+
+def test_require_shown_fails_until_every_matching_row_is_shown(page: book.Page) -> None:
+    page.rows(["gamma-cr", "gamma-used"])
+    with pytest.raises(ValueError, match="not shown on the page: gamma-unused$"):
+        page.require_shown("outcomes", study_id="gamma")
+    page.row("gamma-unused")
+    page.require_shown("outcomes", study_id="gamma")
+
+
+def test_as_printed_and_flag_give_the_value_and_its_flag_and_record_them(page: book.Page) -> None:
+    assert page.as_printed("alpha-cr", "unit") == "percent"  # a clean row: no flag
+    assert page.as_printed("beta-os", "unit", quoted=True) == (
+        "“months” [flagged as printed: estimate read off curve; see the note below]"
+    )
+    assert page.flag("beta-os") == "[flagged as printed: estimate read off curve; see the note below]"
+    assert page.flag("alpha-cr") == ""
+    assert list(page.used["outcomes"]) == ["alpha-cr", "beta-os"]
+    assert "beta-os" in str(page.flags_table())
+
+
+def test_cases_behind_a_count_are_checked_against_it() -> None:
+    page = book.Page(load(ROOT))
+    rows = page.cases_behind(
+        "clesham2020-cart-remission", "total", relapse_after_therapy="yes", lineage_switch="no"
+    )
+    assert len(rows) == page.count("clesham2020-cart-remission", "total") > 0
+    assert set(rows["study_id"]) == {page.value("clesham2020-cart-remission", "study_id")}
+    # without the condition that leaves out the lineage switch, the rows outnumber the count
+    with pytest.raises(ValueError, match=r"clesham2020-cart-remission: total is \d+, but \d+ row"):
+        page.cases_behind("clesham2020-cart-remission", "total", relapse_after_therapy="yes")
+
+
+def test_cases_are_recorded_and_carry_the_case_and_age_a_table_shows() -> None:
+    page = book.Page(load(ROOT))
+    mask = page.patients["study_id"] == "clesham2020"
+    cases = page.cases(mask, {"clesham2020": "The letter"})
+    assert list(cases["patient_id"]) == list(page.patients.loc[mask, "patient_id"])
+    assert list(page.used["patients"]) == list(cases["patient_id"])
+    first = cases.iloc[0]
+    assert first["case"].startswith(page.value("clesham2020", "short_name") + ": ")
+    assert first["age"] == evidence.age_text(first)
+
+
+def test_provenance_table_has_the_provenance_headings_with_a_page_s_own(page: book.Page) -> None:
+    frame = pd.DataFrame([{c: f"x-{c}" for c in book.PROVENANCE_HEADINGS}])
+    html = str(page.provenance_table(frame, caption="Figures", labels={"what": "Figure (time point)"}))
+    assert "Figure (time point)" in html and "Read on (page, grade): locator" in html
+    assert html.index(">Study<") < html.index(">Group<") < html.index(">May share patients with<")
+
+
+def test_figures_are_recorded_with_their_text_and_where_they_were_read() -> None:
+    page = book.Page(load(ROOT))
+    ids = ["eliana-remission", "clesham2020-cart-remission"]
+    rows = page.figures(ids, {"clesham2020": "The letter"})
+    assert rows["figure"].tolist() == [evidence.figure_or_count(page.row(i)) for i in ids]
+    assert rows["read_in"][1] == "The letter, " + page.value("clesham2020-cart-remission", "locator")
+    assert rows["study"][1] == page.value("clesham2020", "short_name")
+    assert list(page.used["outcomes"]) == ids

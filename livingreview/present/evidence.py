@@ -327,6 +327,18 @@ def case_text(row: Mapping[str, Any] | Any, report: str, read_in: str) -> str:
     return text
 
 
+def with_sources(rows: pd.DataFrame, studies: pd.DataFrame, read_in: Mapping[str, str]) -> pd.DataFrame:
+    """``rows`` (each with its ``study_id``, ``citekey`` and ``locator``) plus where each was read:
+    ``study`` (the study's short name), ``source`` (the short name of the document read, from
+    ``read_in`` by citekey, else the citekey) and ``read_in`` (``'<source>, <locator>'``)."""
+    names = studies.set_index("study_id")["short_name"]
+    out = rows.copy()
+    out["study"] = [names.get(s, s) for s in out["study_id"]]
+    out["source"] = [read_in.get(k, k) for k in out["citekey"]]
+    out["read_in"] = [f"{s}, {loc}" for s, loc in zip(out["source"], out["locator"], strict=True)]
+    return out
+
+
 def figure_or_count(row: Mapping[str, Any] | Any, unit: str = "patient") -> str:
     """:func:`figure_text`, but a count printed without its denominator says so."""
     if counts(row) is None and _get(row, "estimate") is None and _get(row, "events") is not None:
