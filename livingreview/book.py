@@ -152,6 +152,29 @@ class Page(Mapping[str, pd.DataFrame]):
         rows = self.rows(list(ids))
         return evidence.provenance_frame(rows, self.dataset.studies, self.dataset["documents"], **kwargs)
 
+    def forest_rows(
+        self, rows: Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]]
+    ) -> pd.DataFrame:
+        """The rows of a forest plot (and of the table beside it), recorded as shown: each figure
+        row's columns with :func:`livingreview.present.evidence.forest_row`'s (``estimate``,
+        ``ci_lower``, ``ci_upper`` on the plot's scale, ``figure``, ``basis``) and a ``label``.
+
+        ``rows``: row id -> label; or ``(group, label, row id)`` triples, in the plot's order,
+        where a row may instead be one computed on the page (a ``complement_row``)."""
+        if isinstance(rows, Mapping):
+            specs: list[tuple[Any, str, Any]] = [(None, label, i) for i, label in rows.items()]
+        else:
+            specs = list(rows)
+        records = []
+        for group, label, source in specs:
+            if isinstance(source, str):
+                row = self.row(source)
+                record = {**row.to_dict(), **evidence.forest_row(row)}
+            else:
+                record = dict(source)
+            records.append({**record, "label": label} | ({} if group is None else {"group": group}))
+        return pd.DataFrame(records)
+
     def duration(self, row_id: str, column: str, unit_column: str | None = None, **kwargs: Any) -> str:
         """A duration from one column of a row (its unit from ``unit_column`` or ``unit=``)."""
         self.value(row_id, column)  # recorded: this value (a flag on other columns is not shown)

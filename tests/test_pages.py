@@ -123,6 +123,19 @@ def test_the_page_is_the_dataset_for_reading(page: book.Page) -> None:
         page.row("nope")
 
 
+def test_forest_rows_are_the_figure_rows_by_id_labelled_and_recorded_as_shown(page: book.Page) -> None:
+    rows = page.forest_rows({"gamma-used": "Gamma", "alpha-cr": "Alpha"})
+    assert rows["label"].tolist() == ["Gamma", "Alpha"] and "group" not in rows
+    assert rows["estimate"].tolist() == [40.0, 70.0]  # exact proportions of 2/5 and 21/30, in percent
+    assert rows["study_id"].tolist() == ["gamma", "alpha"]  # the row's own columns are kept
+    assert "gamma-used" in str(page.flags_table())
+    computed = {"estimate": 10.0, "ci_lower": 5.0, "ci_upper": 20.0, "figure": "computed here"}
+    grouped = page.forest_rows([("G1", "Beta", "beta-os"), ("G2", "Computed", computed)])
+    assert grouped["group"].tolist() == ["G1", "G2"] and grouped["figure"][1] == "computed here"
+    assert grouped["basis"][0] == "interval printed by the source"  # beta-os: a printed 9.1 to 20.2
+    assert "beta-os" in str(page.flags_table())
+
+
 # -- gluing a list of figures, and each figure's provenance ---------------------------------------
 
 
