@@ -175,6 +175,27 @@ class Page(Mapping[str, pd.DataFrame]):
             records.append({**record, "label": label} | ({} if group is None else {"group": group}))
         return pd.DataFrame(records)
 
+    def forest(
+        self,
+        rows: pd.DataFrame | Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]],
+        *,
+        describe: str,
+        item: str = "{label}: {figure}",
+        after: str = ".",
+        **chart: Any,
+    ) -> Any:
+        """A forest plot of figure rows in percent (a frame from :meth:`forest_rows`, or what it
+        takes), grouped by ``group`` when the rows have one, without marker sizes, on 0–100%.
+        Its text description is ``describe``, then each row's figure as ``item`` says
+        (:func:`livingreview.present.evidence.figure_list`), then ``after``. ``chart``: the rest of
+        :func:`livingreview.present.charts.forest`'s arguments, or other values for these."""
+        from livingreview.present import charts
+
+        frame = rows if isinstance(rows, pd.DataFrame) else self.forest_rows(rows)
+        defaults = {"n": None, "x_domain": (0, 100), "group": "group" if "group" in frame else None}
+        description = describe + evidence.figure_list(frame, item) + after
+        return charts.forest(frame, **{**defaults, **chart}, description=description)
+
     def duration(self, row_id: str, column: str, unit_column: str | None = None, **kwargs: Any) -> str:
         """A duration from one column of a row (its unit from ``unit_column`` or ``unit=``)."""
         self.value(row_id, column)  # recorded: this value (a flag on other columns is not shown)

@@ -136,6 +136,22 @@ def test_forest_rows_are_the_figure_rows_by_id_labelled_and_recorded_as_shown(pa
     assert "beta-os" in str(page.flags_table())
 
 
+def test_a_page_forest_describes_its_rows_and_draws_percent_without_marker_sizes(page: book.Page) -> None:
+    chart = page.forest(
+        [("G1", "Gamma", "gamma-used"), ("G2", "Alpha", "alpha-cr")],
+        describe="Two figures: ",
+        item="{label} ({group}): {figure}",
+        title="Fixture",
+    ).to_dict()
+    assert chart["description"] == (
+        f"Two figures: Gamma (G1): {page.text('gamma-used')}; Alpha (G2): {page.text('alpha-cr')}."
+    )
+    assert len(chart["hconcat"]) == 3  # labels, plot, estimates: no n column
+    domains = [layer["encoding"]["x"]["scale"].get("domain") for layer in chart["hconcat"][1]["layer"]]
+    assert [0, 100] in domains
+    assert "gamma-used" in str(page.flags_table())
+
+
 # -- gluing a list of figures, and each figure's provenance ---------------------------------------
 
 
