@@ -120,6 +120,16 @@ class Page(Mapping[str, pd.DataFrame]):
             self._record(table, i)
         return self._by_id(table).loc[ids].reset_index(drop=True)
 
+    def study_rows(self, table: str, studies: Iterable[str]) -> pd.DataFrame:
+        """The rows of ``table`` from these studies, recorded as shown: study by study in the order
+        given, each study's rows in the order of their ids."""
+        order = {s: i for i, s in enumerate(studies)}
+        frame = self.dataset[table]
+        chosen = frame[frame["study_id"].isin(list(order))]
+        key = chosen["study_id"].map(order)
+        chosen = chosen.assign(_study=key).sort_values(["_study", self._id_column(table)], kind="stable")
+        return self.show(chosen.drop(columns="_study"), table)
+
     def show(self, frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
         """Record every row of ``frame`` (rows of one table, with its id column) as shown."""
         for name in [table] if table else SHOWN_TABLES:

@@ -115,6 +115,16 @@ def test_rows_and_frames_shown_are_recorded_in_first_use_order(page: book.Page) 
     assert "gamma-used" in set(frame["outcome_id"]) and "gamma-unused" in set(frame["outcome_id"])
 
 
+def test_study_rows_come_study_by_study_in_the_order_given_and_are_recorded(page: book.Page) -> None:
+    rows = page.study_rows("outcomes", ["gamma", "alpha"])
+    gamma = sorted(i for i in page.outcomes["outcome_id"] if i.startswith("gamma"))
+    alpha = sorted(i for i in page.outcomes["outcome_id"] if i.startswith("alpha"))
+    assert rows["outcome_id"].tolist() == gamma + alpha and "_study" not in rows
+    (used,) = page.used_rows()
+    assert used["outcome_id"].tolist() == gamma + alpha
+    assert "gamma-unused" in str(page.flags_table())  # shown in the frame, so listed
+
+
 def test_the_page_is_the_dataset_for_reading(page: book.Page) -> None:
     assert list(page) == list(page.dataset) and page["studies"] is page.dataset["studies"]
     assert page.outcomes is page.dataset.outcomes
