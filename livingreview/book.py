@@ -131,6 +131,16 @@ class Page(Mapping[str, pd.DataFrame]):
             self._record(table, i)
         return self._by_id(table).loc[ids].reset_index(drop=True)
 
+    def study_rows(self, table: str, studies: Iterable[str]) -> pd.DataFrame:
+        """The rows of ``table`` from these studies, recorded as shown: study by study in the order
+        given, each study's rows in the order of their ids."""
+        order = {s: i for i, s in enumerate(studies)}
+        frame = self.dataset[table]
+        chosen = frame[frame["study_id"].isin(list(order))]
+        key = chosen["study_id"].map(order)
+        chosen = chosen.assign(_study=key).sort_values(["_study", self._id_column(table)], kind="stable")
+        return self.show(chosen.drop(columns="_study"), table)
+
     def show(self, frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
         """Record every row of ``frame`` (rows of one table, with its id column) as shown."""
         for name in [table] if table else SHOWN_TABLES:
@@ -162,6 +172,50 @@ class Page(Mapping[str, pd.DataFrame]):
         share its patients: :func:`livingreview.present.evidence.provenance_frame`."""
         rows = self.rows(list(ids))
         return evidence.provenance_frame(rows, self.dataset.studies, self.dataset["documents"], **kwargs)
+
+    def forest_rows(
+        self, rows: Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]]
+    ) -> pd.DataFrame:
+        """The rows of a forest plot (and of the table beside it), recorded as shown: each figure
+        row's columns with :func:`livingreview.present.evidence.forest_row`'s (``estimate``,
+        ``ci_lower``, ``ci_upper`` on the plot's scale, ``figure``, ``basis``) and a ``label``.
+
+        ``rows``: row id -> label; or ``(group, label, row id)`` triples, in the plot's order,
+        where a row may instead be one computed on the page (a ``complement_row``)."""
+        if isinstance(rows, Mapping):
+            specs: list[tuple[Any, str, Any]] = [(None, label, i) for i, label in rows.items()]
+        else:
+            specs = list(rows)
+        records = []
+        for group, label, source in specs:
+            if isinstance(source, str):
+                row = self.row(source)
+                record = {**row.to_dict(), **evidence.forest_row(row)}
+            else:
+                record = dict(source)
+            records.append({**record, "label": label} | ({} if group is None else {"group": group}))
+        return pd.DataFrame(records)
+
+    def forest(
+        self,
+        rows: pd.DataFrame | Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]],
+        *,
+        describe: str,
+        item: str = "{label}: {figure}",
+        after: str = ".",
+        **chart: Any,
+    ) -> Any:
+        """A forest plot of figure rows in percent (a frame from :meth:`forest_rows`, or what it
+        takes), grouped by ``group`` when the rows have one, without marker sizes, on 0–100%.
+        Its text description is ``describe``, then each row's figure as ``item`` says
+        (:func:`livingreview.present.evidence.figure_list`), then ``after``. ``chart``: the rest of
+        :func:`livingreview.present.charts.forest`'s arguments, or other values for these."""
+        from livingreview.present import charts
+
+        frame = rows if isinstance(rows, pd.DataFrame) else self.forest_rows(rows)
+        defaults = {"n": None, "x_domain": (0, 100), "group": "group" if "group" in frame else None}
+        description = describe + evidence.figure_list(frame, item) + after
+        return charts.forest(frame, **{**defaults, **chart}, description=description)
 
     def duration(self, row_id: str, column: str, unit_column: str | None = None, **kwargs: Any) -> str:
         """A duration from one column of a row (its unit from ``unit_column`` or ``unit=``)."""

@@ -153,3 +153,53 @@ def test_with_sources_names_the_study_and_the_document_each_row_was_read_in() ->
     assert out["source"].tolist() == ["One 2020", "two2021"]  # a document without a name: its citekey
     assert out["read_in"].tolist() == ["One 2020, Table 2", "two2021, p. 4"]
     assert "study" not in rows  # the rows given are left as they were
+
+
+# -- rows of a forest plot and its text description --------------------------------------------------
+
+
+def test_a_forest_row_has_the_exact_interval_of_its_counts_or_the_printed_one() -> None:
+    lo, hi = beta.ppf(0.025, 9, 11 - 9 + 1), beta.ppf(0.975, 9 + 1, 11 - 9)
+    counted = evidence.forest_row({"events": 9, "total": 11, "estimate": 82, "locator": "Table 1"})
+    assert round(counted["estimate"], 9) == round(100 * 9 / 11, 9) and counted["computed"] is True
+    assert (round(counted["ci_lower"], 9), round(counted["ci_upper"], 9)) == (
+        round(100 * lo, 9),
+        round(100 * hi, 9),
+    )
+    printed = {"estimate": 81.6, "ci_lower": 60.8, "ci_upper": 92.0, "unit": "percent", "ci_level": 0.95}
+    row = evidence.forest_row(printed)
+    assert (row["estimate"], row["ci_lower"], row["ci_upper"], row["computed"]) == (81.6, 60.8, 92.0, False)
+    assert row["basis"] == "interval printed by the source"
+    assert row["figure"] == "81.6% (printed 95% CI 60.8% to 92.0%)"
+    bare = evidence.forest_row({"estimate": 83.0, "unit": "percent", "total": 28})
+    assert bare["estimate"] == 83.0 and pd.isna(bare["ci_lower"]) and pd.isna(bare["ci_upper"])
+    assert bare["basis"].startswith("percentage printed without a count") and bare["n"] == 28
+
+
+def test_a_complement_row_counts_the_others_and_says_it_was_computed() -> None:
+    row = evidence.complement_row({"events": 22, "total": 30, "locator": "Results"})
+    assert row["figure"].startswith("8 of 30 (27%;") and row["n"] == 30
+    assert row["computed"] is True and row["basis"].startswith("computed")
+
+
+def test_figure_list_fills_one_item_per_row_with_its_figure_text() -> None:
+    rows = pd.DataFrame(
+        [
+            {"label": "A", "group": "g1", "events": 9, "total": 11},
+            {"label": "B", "group": "g2", "estimate": 40.0, "estimate_qualifier": "<", "unit": "percent"},
+        ]
+    )
+    assert evidence.figure_list(rows, "{label} ({group}): {figure}") == (
+        f"A (g1): {evidence.figure_text(rows.iloc[0].to_dict())}; B (g2): <40%"
+    )
+    # a frame that already carries the reader's text (a computed row) is not recomputed
+    assert evidence.figure_list(pd.DataFrame({"label": ["C"], "figure": ["as given"]})) == "C: as given"
+
+
+def test_labels_with_n_print_a_whole_number_or_say_it_is_not_reported() -> None:
+    rows = pd.DataFrame({"label": ["Day 15", "Before MARMA"], "n": [30.0, None]})
+    assert evidence.labels_with_n(rows) == ["Day 15 (n=30)", "Before MARMA (n NR)"]
+    assert evidence.labels_with_n(rows, template="{label}, n={n}", missing="{label}") == [
+        "Day 15, n=30",
+        "Before MARMA",
+    ]

@@ -117,12 +117,51 @@ def test_rows_and_frames_shown_are_recorded_in_first_use_order(page: book.Page) 
     assert "gamma-used" in set(frame["outcome_id"]) and "gamma-unused" in set(frame["outcome_id"])
 
 
+def test_study_rows_come_study_by_study_in_the_order_given_and_are_recorded(page: book.Page) -> None:
+    rows = page.study_rows("outcomes", ["gamma", "alpha"])
+    gamma = sorted(i for i in page.outcomes["outcome_id"] if i.startswith("gamma"))
+    alpha = sorted(i for i in page.outcomes["outcome_id"] if i.startswith("alpha"))
+    assert rows["outcome_id"].tolist() == gamma + alpha and "_study" not in rows
+    (used,) = page.used_rows()
+    assert used["outcome_id"].tolist() == gamma + alpha
+    assert "gamma-unused" in str(page.flags_table())  # shown in the frame, so listed
+
+
 def test_the_page_is_the_dataset_for_reading(page: book.Page) -> None:
     assert list(page) == list(page.dataset) and page["studies"] is page.dataset["studies"]
     assert page.outcomes is page.dataset.outcomes
     assert not any(page.used.values())  # reading a table shows nothing by itself
     with pytest.raises(KeyError, match="no row 'nope'"):
         page.row("nope")
+
+
+def test_forest_rows_are_the_figure_rows_by_id_labelled_and_recorded_as_shown(page: book.Page) -> None:
+    rows = page.forest_rows({"gamma-used": "Gamma", "alpha-cr": "Alpha"})
+    assert rows["label"].tolist() == ["Gamma", "Alpha"] and "group" not in rows
+    assert rows["estimate"].tolist() == [40.0, 70.0]  # exact proportions of 2/5 and 21/30, in percent
+    assert rows["study_id"].tolist() == ["gamma", "alpha"]  # the row's own columns are kept
+    assert "gamma-used" in str(page.flags_table())
+    computed = {"estimate": 10.0, "ci_lower": 5.0, "ci_upper": 20.0, "figure": "computed here"}
+    grouped = page.forest_rows([("G1", "Beta", "beta-os"), ("G2", "Computed", computed)])
+    assert grouped["group"].tolist() == ["G1", "G2"] and grouped["figure"][1] == "computed here"
+    assert grouped["basis"][0] == "interval printed by the source"  # beta-os: a printed 9.1 to 20.2
+    assert "beta-os" in str(page.flags_table())
+
+
+def test_a_page_forest_describes_its_rows_and_draws_percent_without_marker_sizes(page: book.Page) -> None:
+    chart = page.forest(
+        [("G1", "Gamma", "gamma-used"), ("G2", "Alpha", "alpha-cr")],
+        describe="Two figures: ",
+        item="{label} ({group}): {figure}",
+        title="Fixture",
+    ).to_dict()
+    assert chart["description"] == (
+        f"Two figures: Gamma (G1): {page.text('gamma-used')}; Alpha (G2): {page.text('alpha-cr')}."
+    )
+    assert len(chart["hconcat"]) == 3  # labels, plot, estimates: no n column
+    domains = [layer["encoding"]["x"]["scale"].get("domain") for layer in chart["hconcat"][1]["layer"]]
+    assert [0, 100] in domains
+    assert "gamma-used" in str(page.flags_table())
 
 
 # -- gluing a list of figures, and each figure's provenance ---------------------------------------

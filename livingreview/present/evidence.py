@@ -355,16 +355,23 @@ def source_names(keys: Any, names: Mapping[str, str], none: str = "none given") 
 
 def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
     """One row of a forest plot or table of proportions from a figure row: the exact interval of
-    its counts (times ``scale``: percent), or the printed estimate alone when it has no counts; with
-    the figure's text, how the interval was obtained, where it stands and its flag."""
+    its counts (times ``scale``: percent), or the printed estimate with the interval printed beside
+    it (none when the source prints none); with the figure's text, how the interval was obtained
+    (``basis``; ``computed``: whether this review computed it), where it stands and its flag."""
     c = counts(row)
     if c is not None:
         p = proportion_ci(*c, "exact")
         est, lo, hi = scale * p.proportion, scale * p.lower, scale * p.upper
         basis = "counts printed; exact 95% CI computed"
     else:
-        est, lo, hi = float(_get(row, "estimate")), float("nan"), float("nan")
-        basis = "percentage printed without a count: no interval can be computed"
+        est = float(_get(row, "estimate"))
+        printed = (_get(row, "ci_lower"), _get(row, "ci_upper"))
+        if None in printed:
+            lo, hi = float("nan"), float("nan")
+            basis = "percentage printed without a count: no interval can be computed"
+        else:
+            lo, hi = float(printed[0]), float(printed[1])
+            basis = "interval printed by the source"
     return {
         "n": _get(row, "total"),
         "estimate": est,
@@ -372,6 +379,7 @@ def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[st
         "ci_upper": hi,
         "figure": figure_text(row),
         "basis": basis,
+        "computed": c is not None,
         "locator": _get(row, "locator"),
         "flag": _get(row, "flag"),
     }
@@ -390,9 +398,34 @@ def complement_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dic
         "ci_upper": scale * p.upper,
         "figure": proportion_text(events, total),
         "basis": "computed: total minus the printed complement",
+        "computed": True,
         "locator": _get(row, "locator"),
         "flag": None,
     }
+
+
+def figure_list(rows: pd.DataFrame, item: str = "{label}: {figure}") -> str:
+    """The figures of a chart's rows as one run of text for its description (what a screen reader
+    is given): ``item`` filled from each row's columns, the rows joined by "; ". ``{figure}`` is
+    the row's ``figure`` column, or its :func:`figure_text` where the frame has none."""
+    records = [r if "figure" in r else {**r, "figure": figure_text(r)} for r in rows.to_dict("records")]
+    return "; ".join(item.format(**r) for r in records)
+
+
+def labels_with_n(
+    rows: pd.DataFrame,
+    *,
+    label: str = "label",
+    n: str = "n",
+    template: str = "{label} (n={n})",
+    missing: str = "{label} (n NR)",
+) -> list[str]:
+    """Each row's label with its number of patients as a whole number (``template``), or
+    ``missing`` where the source prints none."""
+    return [
+        missing.format(label=lab) if is_missing(k) else template.format(label=lab, n=int(k))
+        for lab, k in zip(rows[label], rows[n], strict=True)
+    ]
 
 
 def page_text(row: Mapping[str, Any] | Any, documents: pd.DataFrame) -> str:
