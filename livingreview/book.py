@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from livingreview.core.myst import split_ref
-from livingreview.core.paths import PACKAGE_FILE, ROWS_DIR, SHOWN_TABLES, build_cache, find_root
+from livingreview.core.paths import ROWS_DIR, SHOWN_TABLES, build_cache, find_root, package_file
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
 
@@ -87,7 +87,7 @@ class Page(Mapping[str, pd.DataFrame]):
     def _id_column(self, table: str) -> str:
         if table not in self._ids:
             resource = next(r for r in self.dataset.package["resources"] if r.get("name") == table)
-            schema = resource_schema(resource, (self.dataset.root / PACKAGE_FILE).parent)
+            schema = resource_schema(resource, package_file(self.dataset.root).parent)
             self._ids[table] = primary_key(schema)[0]
         return self._ids[table]
 

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from livingreview.core.myst import FRONT_MATTER, code_of, prose_refs, split_ref
-from livingreview.core.paths import ENGINE_DIR, PACKAGE_FILE, SHOWN_TABLES
+from livingreview.core.paths import ENGINE_DIR, SHOWN_TABLES, package_file
 
 ALL = "*"
 
@@ -132,7 +132,7 @@ def resources(root: Path) -> dict[str, Path]:
     """Table name -> CSV path, from the data package."""
     import json
 
-    package = root / PACKAGE_FILE
+    package = package_file(root)
     if not package.exists():
         return {}
     descriptor = json.loads(package.read_text(encoding="utf-8"))
@@ -145,7 +145,7 @@ def fingerprint(markdown: str, root: Path) -> str | None:
     used = tables_used(markdown, tables)
     if not used and not _USES_DATA.search(code_of(markdown)):
         return None
-    parts = [tables[name] for name in sorted(used)] + [root / PACKAGE_FILE]
+    parts = [tables[name] for name in sorted(used)] + [package_file(root)]
     return hashlib.sha256(f"{_digest(parts)}|{engine_digest()}".encode()).hexdigest()[:20]
 
 

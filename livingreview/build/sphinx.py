@@ -25,7 +25,7 @@ from sphinx.util import logging as sphinx_logging
 
 from livingreview import __version__
 from livingreview.build import ASSETS, STATIC_DIR, reader
-from livingreview.core.paths import CACHE_DIR, ROWS_DIR
+from livingreview.core.paths import CACHE_DIR, PACKAGE_FILE, ROWS_DIR
 from livingreview.present.render import CHART_CLASS
 from livingreview.present.tables import ROWS_ATTR, SORTABLE_CLASS, WRAP_CLASS
 from livingreview.review import living
@@ -326,6 +326,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("livingreview_warm_kernels", True, "", types=[bool])
     # Read by `make check` (livingreview.checks.prose), declared here so Sphinx knows the name.
     app.add_config_value("livingreview_count_nouns", [], "", types=[list])
+    # Read by the engine through core.paths.book_settings; pages read the data, so "env".
+    app.add_config_value("livingreview_data_package", PACKAGE_FILE, "env", types=[str])
     # Set by `python -m livingreview build` (a marker file), not by the book.
     app.add_config_value("livingreview_check_failed", "", "", types=[str])
     patches.apply_all()

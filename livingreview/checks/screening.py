@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview.core.paths import book_settings
+from livingreview.core.paths import book_settings, package_file
 from livingreview.dataset import bib as _bib
 from livingreview.dataset.load import (
-    PACKAGE_FILE,
     CsvTable,
     DataError,
     Problem,
@@ -77,7 +76,7 @@ class _Csv:
 
 
 def _read(root: Path, descriptor: dict, name: str, default: str | None = None) -> _Csv | None:
-    package_dir = (root / PACKAGE_FILE).parent
+    package_dir = package_file(root).parent
     resource = next(
         (r for r in descriptor.get("resources", []) if isinstance(r, dict) and r.get("name") == name), None
     )

@@ -6,10 +6,10 @@
 
 What is checked (all in one run; nothing stops at the first problem):
 
-a. ``data/datapackage.json`` and every resource with Frictionless: types, required, enum,
-   minimum/maximum, pattern, unique and primary keys, foreign keys; plus the file structure
-   (missing file, missing/extra/duplicate columns, rows with too few or too many cells, blank rows,
-   CSV files in ``data/`` that no resource lists).
+a. The data package (``data/datapackage.json`` unless ``_config.yml`` names another) and every
+   resource with Frictionless: types, required, enum, minimum/maximum, pattern, unique and primary
+   keys, foreign keys; plus the file structure (missing file, missing/extra/duplicate columns, rows
+   with too few or too many cells, blank rows, CSV files beside the package that no resource lists).
 b. Generic cross-field rules, active for any table that has the named columns:
    ``locator`` non-empty; ``flag`` needs ``note``; ``events``/``total`` counts with
    0 <= events <= total and total > 0; ``ci_lower`` <= ``estimate`` <= ``ci_upper``; with
@@ -37,11 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from livingreview.checks.prose import find_hand_typed
-from livingreview.core.paths import CHAPTERS_DIR, book_settings
+from livingreview.core.paths import CHAPTERS_DIR, book_settings, package_file, package_name
 from livingreview.core.text import plural as _plural
 from livingreview.dataset import bib as _bib
 from livingreview.dataset.load import (
-    PACKAGE_FILE,
     CsvTable,
     DataError,
     Dataset,
@@ -138,6 +137,11 @@ class _Run:
     def add(self, file: str, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(file, row, column, message))
 
+    @cached_property
+    def package(self) -> str:
+        """The data package's file, relative to the book, as messages name it."""
+        return package_name(self.root)
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -178,18 +182,18 @@ def _load_tables(run: _Run) -> dict | None:
     except DataError as exc:
         run.problems.extend(exc.problems)
         return None
-    package_dir = (root / PACKAGE_FILE).parent
+    package_dir = package_file(root).parent
     names = [r.get("name") for r in descriptor["resources"] if isinstance(r, dict)]
     listed: set[Path] = set()
     for i, resource in enumerate(descriptor["resources"]):
         if not isinstance(resource, dict):
-            run.add(PACKAGE_FILE, None, None, f"resource #{i + 1} is not an object")
+            run.add(run.package, None, None, f"resource #{i + 1} is not an object")
             continue
         name = resource.get("name") or f"#{i + 1}"
         try:
             schema = resource_schema(resource, package_dir)
         except (OSError, ValueError) as exc:
-            run.add(PACKAGE_FILE, None, None, f"resource {name!r}: cannot read schema: {exc}")
+            run.add(run.package, None, None, f"resource {name!r}: cannot read schema: {exc}")
             schema = {}
         path = resource_path(resource, package_dir)
         if path is None:
@@ -208,7 +212,7 @@ def _load_tables(run: _Run) -> dict | None:
             ftype = fld.get("type", "string")
             if ftype not in FIELD_TYPES:
                 run.add(
-                    PACKAGE_FILE,
+                    run.package,
                     None,
                     None,
                     f"resource {name!r}, field {fld['name']!r}: type {ftype!r} is not a Table Schema "
@@ -219,7 +223,7 @@ def _load_tables(run: _Run) -> dict | None:
             target = fk["resource"] or name
             if target not in names:
                 run.add(
-                    PACKAGE_FILE,
+                    run.package,
                     None,
                     None,
                     f"resource {name!r}: foreign key {fk['fields']} refers to unknown resource {target!r}",
@@ -235,7 +239,7 @@ def _load_tables(run: _Run) -> dict | None:
             for f in fk["ref_fields"]:
                 if f not in target_fields:
                     run.add(
-                        PACKAGE_FILE,
+                        run.package,
                         None,
                         None,
                         f"resource {name!r}: foreign key refers to field {f!r}, which resource "
@@ -244,7 +248,7 @@ def _load_tables(run: _Run) -> dict | None:
             for f in fk["fields"]:
                 if f not in t.fields:
                     run.add(
-                        PACKAGE_FILE,
+                        run.package,
                         None,
                         None,
                         f"resource {name!r}: foreign key uses field {f!r}, which is not in its schema",
@@ -252,7 +256,7 @@ def _load_tables(run: _Run) -> dict | None:
         if not is_csv(resource, path):
             continue
         if not path.exists():
-            run.add(shown, None, None, f"file not found (listed as resource {name!r} in {PACKAGE_FILE})")
+            run.add(shown, None, None, f"file not found (listed as resource {name!r} in {run.package})")
             continue
         try:
             t.table = read_csv_records(path, **csv_options(resource, path))
@@ -270,7 +274,7 @@ def _load_tables(run: _Run) -> dict | None:
     # CSV files in data/ that the package does not describe
     for p in sorted(package_dir.glob("*.csv")):
         if p.resolve() not in listed:
-            run.add(rel(p, root), None, None, f"CSV file is not listed as a resource in {PACKAGE_FILE}")
+            run.add(rel(p, root), None, None, f"CSV file is not listed as a resource in {run.package}")
     return descriptor
 
 
@@ -293,7 +297,7 @@ def _check_structure(run: _Run, t: _Table) -> None:
                 t.file,
                 1,
                 label,
-                f"column {label!r} is not in the schema of resource {t.name!r} in {PACKAGE_FILE}{hint}",
+                f"column {label!r} is not in the schema of resource {t.name!r} in {run.package}{hint}",
             )
         seen.add(label)
     for name, fld in t.fields.items():
@@ -303,7 +307,7 @@ def _check_structure(run: _Run, t: _Table) -> None:
                 t.file,
                 1,
                 name,
-                f"missing column {name!r}{req}; the schema in {PACKAGE_FILE} lists it: "
+                f"missing column {name!r}{req}; the schema in {run.package} lists it: "
                 f"add {name} to the header on line 1 and a cell for it in every row",
             )
     width = len(header)
@@ -335,7 +339,7 @@ def _frictionless(run: _Run, descriptor: dict) -> None:
     """Validate with Frictionless and translate its errors into Problems."""
     from frictionless import Checklist, FrictionlessException, Package, Resource
 
-    package_dir = (run.root / PACKAGE_FILE).parent
+    package_dir = package_file(run.root).parent
     by_name = {t.name: t for t in run.tables}
     usable = {t.name for t in run.tables if t.table is not None}
     desc = copy.deepcopy(descriptor)
@@ -399,7 +403,7 @@ def _frictionless(run: _Run, descriptor: dict) -> None:
                 seen |= _descriptor_problems(run, exc2, res.get("name"), seen)
     for report in reports:
         for err in report.errors:
-            run.add(PACKAGE_FILE, None, None, err.note or err.message)
+            run.add(run.package, None, None, err.note or err.message)
         for task in report.tasks:
             t = by_name.get(task.name)
             if t is None:
@@ -421,7 +425,7 @@ def _descriptor_problems(
         if re.match(r'field type "[^"]*" is not supported', reason):
             continue  # reported with resource and field names by _load_tables
         if reason not in seen:
-            run.add(PACKAGE_FILE, None, None, f"{prefix}invalid descriptor: {reason}")
+            run.add(run.package, None, None, f"{prefix}invalid descriptor: {reason}")
     return set(reasons)
 
 
@@ -517,7 +521,7 @@ def _pattern_message(cell, pattern: str) -> str:
     return f"value {text!r} does not match the pattern {pattern!r}"
 
 
-def _constraint_message(note: str, cell, fld: dict) -> tuple[str, str] | None:
+def _constraint_message(note: str, cell, fld: dict, package: str) -> tuple[str, str] | None:
     """(constraint name, message) for a Frictionless constraint-error."""
     m = re.search(r'constraint "(\w+)"', note or "")
     name = m.group(1) if m else ""
@@ -525,7 +529,7 @@ def _constraint_message(note: str, cell, fld: dict) -> tuple[str, str] | None:
     if name == "required":
         return name, (
             "required value is missing; this cell must be filled in (what it holds: the column's "
-            f"description in {PACKAGE_FILE}, or the book's Data dictionary page)"
+            f"description in {package}, or the book's Data dictionary page)"
         )
     if name == "enum":
         allowed = c.get("enum", [])
@@ -573,7 +577,7 @@ def _translate_task(run: _Run, t: _Table, errors, by_name: dict[str, _Table]) ->
         if etype == "type-error":
             run.add(t.file, line, fname, _type_message(cell, fld))
         elif etype == "constraint-error":
-            got = _constraint_message(e.note, cell, fld)
+            got = _constraint_message(e.note, cell, fld, run.package)
             if got and got[0] == "required" and fname == "locator":
                 continue  # the locator rule gives a more helpful message
             run.add(t.file, line, fname, got[1] if got else f"value {cell!r}: {e.note}")
@@ -841,7 +845,7 @@ def _run(root: Path | str | None, *, full: bool) -> _Run:
         try:
             _frictionless(run, descriptor)
         except Exception as exc:  # a Frictionless crash must not hide the other checks
-            run.add(PACKAGE_FILE, None, None, f"Frictionless validation failed: {type(exc).__name__}: {exc}")
+            run.add(run.package, None, None, f"Frictionless validation failed: {type(exc).__name__}: {exc}")
         reported = {(p.file, p.row, p.column) for p in run.problems[n_before:]}
         for t in run.tables:
             if t.table is not None:

@@ -53,7 +53,7 @@ from urllib.parse import unquote, urlsplit
 
 from livingreview.cli.browser import site_browser, site_only
 from livingreview.core.myst import code_cells
-from livingreview.core.paths import NOT_PROJECT, REPO_ROOT
+from livingreview.core.paths import NOT_PROJECT, REPO_ROOT, package_file
 
 # -- targets (issue 8) -------------------------------------------------------------------------
 COLD_VS_FLOOR = 2.0  # cold build <= 2 x the floor
@@ -446,7 +446,7 @@ def scale_dataset(
     root = Path(root)
     keep = SCALE_KEEP if keep is None else keep
     package = read_package(root)
-    package_dir = root / "data"
+    package_dir = package_file(root).parent
     schemas = {r["name"]: resource_schema(r, package_dir) for r in package["resources"]}
     replicated = {seed_resource}
     changed = True

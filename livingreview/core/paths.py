@@ -1,8 +1,9 @@
 """Where things are in a book that uses the engine, and the build's shared names.
 
 The one place that knows the layout: a book is a folder with ``_config.yml`` and a Frictionless
-data package at ``data/datapackage.json``; its bibliography is the first of ``_config.yml``'s
-``bibtex_bibfiles`` and its release-notes page is ``sphinx: config: livingreview_whats_new``.
+data package, at ``sphinx: config: livingreview_data_package`` (default ``data/datapackage.json``);
+its bibliography is the first of ``_config.yml``'s ``bibtex_bibfiles`` and its release-notes page
+is ``sphinx: config: livingreview_whats_new``.
 Standard library only (``_config.yml`` is read with PyYAML, which Jupyter Book needs anyway).
 """
 
@@ -10,14 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 #: The engine's own folder, and the folder it was installed from (a checkout: the default book).
 ENGINE_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = ENGINE_DIR.parent
 
 CONFIG_FILE = "_config.yml"
-PACKAGE_FILE = "data/datapackage.json"  # the data package, as Jupyter Book's _config.yml: a fixed name
+PACKAGE_FILE = "data/datapackage.json"  # default; _config.yml: sphinx: config: livingreview_data_package
 BIB_FILE = "references.bib"  # default; _config.yml: bibtex_bibfiles (the first)
 CHAPTERS_DIR = "chapters"
 # The data package's tables whose rows a page shows (a figure, an adverse event, a patient, a
@@ -55,11 +56,11 @@ def build_cache(root: Path) -> Path:
 
 def find_root(start: Path | None = None) -> Path | None:
     """The book a path belongs to: the nearest folder up from ``start`` (default: the working
-    directory, which is the page's folder while a page executes) holding ``_config.yml`` and a
-    data package."""
+    directory, which is the page's folder while a page executes) holding ``_config.yml`` and the
+    data package that ``_config.yml`` names."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file() and (folder / PACKAGE_FILE).is_file():
+        if (folder / CONFIG_FILE).is_file() and package_file(folder).is_file():
             return folder
     return None
 
@@ -74,6 +75,7 @@ class BookSettings:
     """What a book names in its ``_config.yml`` (all relative to the book's folder)."""
 
     bib_file: str = BIB_FILE
+    data_package: str = PACKAGE_FILE  # the Frictionless descriptor; its resources' paths are relative to it
     whats_new: str | None = None  # docname of the release-notes page, if the book has one
     warm_kernels: bool = True  # pages' kernels forked from a warm template (livingreview.build.kernels)
     count_nouns: tuple[str, ...] = ()  # the book's words for counted people and things (checks.prose)
@@ -97,7 +99,18 @@ def _settings(config: str, _mtime: int) -> BookSettings:
     bibfiles = data.get("bibtex_bibfiles") or [BIB_FILE]
     return BookSettings(
         bib_file=str(bibfiles[0]),
+        data_package=PurePosixPath(sphinx.get("livingreview_data_package") or PACKAGE_FILE).as_posix(),
         whats_new=sphinx.get("livingreview_whats_new") or None,
         warm_kernels=bool(sphinx.get("livingreview_warm_kernels", True)),
         count_nouns=tuple(str(n) for n in sphinx.get("livingreview_count_nouns") or ()),
     )
+
+
+def package_name(root: Path) -> str:
+    """The book's data package, relative to the book (as messages name it: ``data/datapackage.json``)."""
+    return book_settings(root).data_package
+
+
+def package_file(root: Path) -> Path:
+    """The book's data package (its descriptor file)."""
+    return Path(root) / package_name(root)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview.core.paths import default_root
+from livingreview.core.paths import default_root, package_file, package_name
 from livingreview.core.problem import Problem  # noqa: F401 (also this module's API)
 from livingreview.dataset.csvfiles import PACKAGE_FILE, csv_options, is_blank, is_csv  # noqa: F401 (also this module's API)
 
@@ -66,18 +66,19 @@ def rel(path: Path, root: Path) -> str:
 
 
 def read_package(root: Path) -> dict:
-    """Parse ``data/datapackage.json`` (raises DataError if missing or not JSON)."""
-    path = Path(root) / PACKAGE_FILE
+    """Parse the book's data package (``data/datapackage.json`` unless ``_config.yml`` names
+    another; raises DataError if missing or not JSON)."""
+    shown = package_name(root)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = package_file(root).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DataError(Problem(PACKAGE_FILE, None, None, "file not found")) from None
+        raise DataError(Problem(shown, None, None, "file not found")) from None
     try:
         descriptor = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(Problem(PACKAGE_FILE, exc.lineno, None, f"invalid JSON: {exc.msg}")) from None
+        raise DataError(Problem(shown, exc.lineno, None, f"invalid JSON: {exc.msg}")) from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
-        raise DataError(Problem(PACKAGE_FILE, None, None, "no 'resources' list in the data package"))
+        raise DataError(Problem(shown, None, None, "no 'resources' list in the data package"))
     return descriptor
 
 
@@ -249,7 +250,8 @@ def _frame_for(
     name: str, resource: dict, package_dir: Path, root: Path, problems: list[Problem]
 ) -> pd.DataFrame | None:
     path = resource_path(resource, package_dir)
-    shown = rel(path, root) if path is not None else PACKAGE_FILE
+    package = package_name(root)
+    shown = rel(path, root) if path is not None else package
     if path is None or not is_csv(resource, path):
         problems.append(Problem(shown, None, None, f"resource {name!r}: only local CSV files can be loaded"))
         return None
@@ -257,7 +259,7 @@ def _frame_for(
     try:
         table = read_csv_records(path, **csv_options(resource, path))
     except FileNotFoundError:
-        problems.append(Problem(shown, None, None, f"file not found (resource {name!r} in {PACKAGE_FILE})"))
+        problems.append(Problem(shown, None, None, f"file not found (resource {name!r} in {package})"))
         return None
     except (UnicodeDecodeError, csv.Error, LookupError) as exc:
         problems.append(Problem(shown, None, None, f"cannot read CSV: {exc}"))
@@ -345,12 +347,12 @@ def _cache_key(root: Path, descriptor: dict) -> str:
     """What the loaded frames depend on: the data package, its files, this module, pandas."""
     h = hashlib.sha256(f"{pd.__version__}|".encode())
     h.update(Path(__file__).read_bytes())
-    package_file = root / PACKAGE_FILE
-    h.update(package_file.read_bytes())
+    package = package_file(root)
+    h.update(package.read_bytes())
     for resource in descriptor["resources"]:
         schema = resource.get("schema")
-        paths = [resource_path(resource, package_file.parent)]
-        paths += [package_file.parent / schema] if isinstance(schema, str) else []
+        paths = [resource_path(resource, package.parent)]
+        paths += [package.parent / schema] if isinstance(schema, str) else []
         for path in paths:
             if path is not None:
                 h.update(f"\0{path.name}\0".encode())
@@ -382,7 +384,8 @@ def _write_cache(path: Path, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def load(root: Path | str | None = None, *, cache_dir: Path | str | None = None) -> Dataset:
-    """Load every CSV resource of ``<root>/data/datapackage.json`` with its Table Schema applied.
+    """Load every CSV resource of the book's data package (``<root>/data/datapackage.json`` unless
+    ``_config.yml`` names another) with its Table Schema applied.
 
     Only what is needed to build the frames is checked (a value that cannot be converted to its
     declared type raises DataError); ``livingreview.checks.validate.load_checked`` runs the data
@@ -396,7 +399,7 @@ def load(root: Path | str | None = None, *, cache_dir: Path | str | None = None)
     cache = Path(cache_dir) / f"dataset-{_cache_key(root, descriptor)}.pickle" if cache_dir else None
     if cache is not None and (tables := _read_cache(cache)) is not None:
         return Dataset(tables=tables, package=descriptor, root=root)
-    package_dir = (root / PACKAGE_FILE).parent
+    package_dir = package_file(root).parent
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     for i, resource in enumerate(descriptor["resources"]):
@@ -455,7 +458,7 @@ def schema_table(ds_or_root: Dataset | Path | str | None = None) -> pd.DataFrame
     else:
         root = Path(ds_or_root) if ds_or_root is not None else default_root()
         descriptor = read_package(root)
-    package_dir = (Path(root) / PACKAGE_FILE).parent
+    package_dir = package_file(root).parent
     rows = []
     for resource in descriptor["resources"]:
         schema = resource_schema(resource, package_dir)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from livingreview.core.paths import PACKAGE_FILE
+from livingreview.core.paths import package_file
 from livingreview.core.text import plural as _plural
 from livingreview.present.tables import LISTING_ROWS, table
 from livingreview.review.changes import (
@@ -147,7 +147,7 @@ def report_html(
     being built, plus any change made since the latest release was tagged."""
     root = Path(root)
     if package is None:
-        package = json.loads((root / PACKAGE_FILE).read_text(encoding="utf-8"))
+        package = json.loads(package_file(root).read_text(encoding="utf-8"))
     resources = [r for r in package.get("resources", []) if isinstance(r, dict)]
     titles = {r.get("name"): r.get("title") or r.get("name") for r in resources}
     descriptions = {r.get("name"): r.get("description") or "" for r in resources}

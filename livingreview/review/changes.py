@@ -2,9 +2,10 @@
 
 The review's update log is ``data/releases.csv`` (one row per release: version, date,
 search_date, tag, summary, scope_note, archive). Every release but the latest keeps its data
-package in the repository (``archive``, e.g. ``data/archive/v1.0.0``: datapackage.json and the CSV files
-copied from the release's commit), so the dataset as it was at a release can be read on any clone,
-even one without tags or history (a CI checkout), and compared with the dataset being built:
+package in the repository (``archive``, e.g. ``data/archive/v1.0.0``: a copy of the data package's
+folder at the release's commit, datapackage.json and the CSV files side by side), so the dataset
+as it was at a release can be read on any clone, even one without tags or history (a CI
+checkout), and compared with the dataset being built:
 
     from livingreview.review import changes
     prev = changes.previous_release(root)          # None for the first release
@@ -33,7 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from livingreview.dataset.csvfiles import PACKAGE_FILE, csv_options, is_blank
+from livingreview.core.paths import PACKAGE_FILE, package_name
+from livingreview.dataset.csvfiles import csv_options, is_blank
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,8 +64,7 @@ __all__ = [
 ]
 
 RELEASES_RESOURCE = "releases"
-RELEASES_FILE = "data/releases.csv"
-DATA_DIR = PurePosixPath(PACKAGE_FILE).parent  # data
+RELEASES_FILE = "releases.csv"  # beside the data package, unless the package names its path
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 # Columns that describe a row to a reader, first non-empty wins.
 LABEL_COLUMNS = ("short_name", "description", "event", "case_label", "summary")
@@ -110,8 +111,13 @@ def version_key(version: str) -> tuple[int, int, int]:
     return int(m[1]), int(m[2]), int(m[3])
 
 
+def _package(root: Path) -> PurePosixPath:
+    """The data package's file relative to the book (``data/datapackage.json`` by default)."""
+    return PurePosixPath(package_name(root))
+
+
 def _releases_path(root: Path) -> Path:
-    package = Path(root) / PACKAGE_FILE
+    package = Path(root) / _package(root)
     try:
         descriptor = json.loads(package.read_text(encoding="utf-8"))
         for resource in descriptor.get("resources", []):
@@ -119,7 +125,16 @@ def _releases_path(root: Path) -> Path:
                 return package.parent / resource["path"]
     except (OSError, ValueError, AttributeError):
         pass
-    return Path(root) / RELEASES_FILE
+    return package.parent / RELEASES_FILE
+
+
+def _releases_shown(root: Path) -> str:
+    """The update log as messages name it, relative to the book (``data/releases.csv``)."""
+    path = _releases_path(root)
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def read_releases(root: Path) -> list[Release]:
@@ -130,7 +145,7 @@ def read_releases(root: Path) -> list[Release]:
     YYYY-MM-DD, a search date after the release date, or release dates that go back in time as
     versions go up."""
     path = _releases_path(root)
-    shown = f"{DATA_DIR}/{path.name}"
+    shown = _releases_shown(root)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
@@ -222,29 +237,30 @@ def check_releases(root: Path) -> list[tuple[str, int | None, str | None, str]]:
         out = []
         for message in str(exc).splitlines():
             m = re.match(r"([^:]+):(\d+): (\w+): (.*)", message)
-            out.append((m[1], int(m[2]), m[3], m[4]) if m else (RELEASES_FILE, None, None, message))
+            out.append((m[1], int(m[2]), m[3], m[4]) if m else (_releases_shown(root), None, None, message))
         return out
     out = []
+    log, package = _releases_shown(root), _package(root)
     for r in releases:
-        if r.archive and not (Path(root) / r.archive / "datapackage.json").is_file():
+        if r.archive and not (Path(root) / r.archive / package.name).is_file():
             out.append(
                 (
-                    RELEASES_FILE,
+                    log,
                     r.line,
                     "archive",
-                    f"{r.archive}/datapackage.json not found: copy the "
-                    f"release's data package there (git show <commit>:data/<file> > {r.archive}/<file>)",
+                    f"{r.archive}/{package.name} not found: copy the release's data package there "
+                    f"(git show <commit>:{package.parent}/<file> > {r.archive}/<file>)",
                 )
             )
     for r in releases[:-1]:
         if not r.archive:
             out.append(
                 (
-                    RELEASES_FILE,
+                    log,
                     r.line,
                     "archive",
                     f"release {r.version} is not the latest and names no "
-                    f"archive: copy its data package to data/archive/{r.tag} and name the folder "
+                    f"archive: copy its data package to {package.parent}/archive/{r.tag} and name the folder "
                     "here, so that What's new can compare releases on a clone without tags",
                 )
             )
@@ -314,7 +330,7 @@ def require_tag(root: Path, release: Release) -> None:
         )
     if not tag_exists(root, release.tag):
         raise ChangesError(
-            f"release {release.version} is listed in {RELEASES_FILE} but its git tag {release.tag!r} "
+            f"release {release.version} is listed in {_releases_shown(root)} but its git tag {release.tag!r} "
             "does not exist in this clone. If the tag exists on the remote, fetch it: "
             "git fetch --tags (in GitHub Actions give actions/checkout `fetch-depth: 0`). If the "
             f"release was never tagged, tag the commit it was published from: "
@@ -354,7 +370,10 @@ def _frame(raw: bytes, resource: dict, name: str, where: str) -> pd.DataFrame:
     return df
 
 
-def _read(package: dict, read: Callable[[PurePosixPath], bytes], where: str) -> dict[str, pd.DataFrame]:
+def _read(
+    package: dict, read: Callable[[PurePosixPath], bytes], where: str, base: PurePosixPath
+) -> dict[str, pd.DataFrame]:
+    """The package's CSV resources as frames; ``base`` is the package's folder, as ``read`` names it."""
     tables: dict[str, pd.DataFrame] = {}
     for i, resource in enumerate(package.get("resources") or []):
         if not isinstance(resource, dict):
@@ -369,9 +388,9 @@ def _read(package: dict, read: Callable[[PurePosixPath], bytes], where: str) -> 
             continue
         schema = resource.get("schema") or {}
         if isinstance(schema, str):
-            schema = json.loads(read(DATA_DIR / schema).decode("utf-8"))
+            schema = json.loads(read(base / schema).decode("utf-8"))
         pk = (schema.get("primaryKey") or []) if isinstance(schema, dict) else []
-        df = _frame(read(DATA_DIR / path), resource, name, where)
+        df = _frame(read(base / path), resource, name, where)
         df.attrs["primary_key"] = [pk] if isinstance(pk, str) else list(pk)
         df.attrs["title"] = resource.get("title") or name
         df.attrs["description"] = resource.get("description") or ""
@@ -381,7 +400,8 @@ def _read(package: dict, read: Callable[[PurePosixPath], bytes], where: str) -> 
 
 def dataset_at(ref: str, root: Path) -> dict[str, pd.DataFrame]:
     """Every CSV resource of the data package as it was at git ``ref`` (a tag such as
-    ``refs/tags/v1.0.0``, a branch or a commit), read with that version's ``datapackage.json``.
+    ``refs/tags/v1.0.0``, a branch or a commit), read with that version's ``datapackage.json``
+    (at the path the book's ``_config.yml`` names today).
 
     Every cell is the raw text (``""`` when empty); ``df.attrs["primary_key"]`` is the table's
     primary key at that ref. Raises ChangesError when ``root`` is not in git or the ref or a file
@@ -397,11 +417,8 @@ def dataset_at(ref: str, root: Path) -> dict[str, pd.DataFrame]:
             f"git ref {ref!r} does not exist in this clone; if it is a release tag, "
             "fetch the tags (git fetch --tags) or tag the release"
         )
-    try:
-        package = json.loads(_show(root, ref, PurePosixPath(PACKAGE_FILE)).decode("utf-8"))
-    except ValueError as exc:
-        raise ChangesError(f"{PACKAGE_FILE} at {ref} is not valid JSON: {exc}") from None
-    return _read(package, lambda p: _show(root, ref, p), f"{ref}")
+    package = _package(root)
+    return _read_files(lambda p: _show(root, ref, p), package, f"{package} at {ref}", f"{ref}")
 
 
 def dataset_in(folder: Path, root: Path | None = None) -> dict[str, pd.DataFrame]:
@@ -414,14 +431,16 @@ def dataset_in(folder: Path, root: Path | None = None) -> dict[str, pd.DataFrame
         else str(folder)
     )
 
-    def read(p: PurePosixPath) -> bytes:
-        inside = p.relative_to(DATA_DIR) if p.is_relative_to(DATA_DIR) else p
-        try:
-            return (folder / inside).read_bytes()
-        except FileNotFoundError:
-            raise ChangesError(f"{shown}/{inside}: file not found in the archived release") from None
+    # A copy of the package's folder: the package file by its own name, its CSVs beside it.
+    package = PurePosixPath(_package(root).name if root is not None else PurePosixPath(PACKAGE_FILE).name)
 
-    return _read_files(read, f"{shown}/datapackage.json", shown)
+    def read(p: PurePosixPath) -> bytes:
+        try:
+            return (folder / p).read_bytes()
+        except FileNotFoundError:
+            raise ChangesError(f"{shown}/{p}: file not found in the archived release") from None
+
+    return _read_files(read, package, f"{shown}/{package}", shown)
 
 
 def dataset_of(root: Path, release: Release) -> dict[str, pd.DataFrame]:
@@ -430,12 +449,12 @@ def dataset_of(root: Path, release: Release) -> dict[str, pd.DataFrame]:
     read."""
     root = Path(root)
     if release.archive:
-        folder = root / release.archive
-        if not (folder / "datapackage.json").is_file():
+        folder, package = root / release.archive, _package(root)
+        if not (folder / package.name).is_file():
             raise ChangesError(
-                f"{RELEASES_FILE}: release {release.version} names the archive {release.archive!r}, "
-                "but it holds no datapackage.json: copy the release's data package there "
-                f"(git show <commit>:data/<file> > {release.archive}/<file>)"
+                f"{_releases_shown(root)}: release {release.version} names the archive {release.archive!r}, "
+                f"but it holds no {package.name}: copy the release's data package there "
+                f"(git show <commit>:{package.parent}/<file> > {release.archive}/<file>)"
             )
         return dataset_in(folder, root)
     require_tag(root, release)
@@ -452,18 +471,20 @@ def dataset_now(root: Path) -> dict[str, pd.DataFrame]:
         except FileNotFoundError:
             raise ChangesError(f"{p}: file not found") from None
 
-    return _read_files(read, PACKAGE_FILE, "working tree")
+    package = _package(root)
+    return _read_files(read, package, str(package), "working tree")
 
 
 def _read_files(
-    read: Callable[[PurePosixPath], bytes], package_shown: str, where: str
+    read: Callable[[PurePosixPath], bytes], package: PurePosixPath, package_shown: str, where: str
 ) -> dict[str, pd.DataFrame]:
-    """The data package that ``read`` finds (archived release or working tree), as frames."""
+    """The data package ``package`` that ``read`` finds (at a git ref, in an archived release or
+    the working tree), as frames."""
     try:
-        package = json.loads(read(PurePosixPath(PACKAGE_FILE)).decode("utf-8"))
+        descriptor = json.loads(read(package).decode("utf-8"))
     except ValueError as exc:
         raise ChangesError(f"{package_shown} is not valid JSON: {exc}") from None
-    return _read(package, read, where)
+    return _read(descriptor, read, where, package.parent)
 
 
 # --------------------------------------------------------------------------- the difference

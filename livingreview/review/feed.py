@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 
-from livingreview.core.paths import PACKAGE_FILE, book_settings
+from livingreview.core.paths import book_settings, package_file
 from livingreview.review.changes import Release, read_releases
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -52,7 +52,7 @@ def _rfc3339(day: _dt.date) -> str:
 
 def _package_name(root: Path) -> str:
     try:
-        descriptor = json.loads((Path(root) / PACKAGE_FILE).read_text(encoding="utf-8"))
+        descriptor = json.loads(package_file(root).read_text(encoding="utf-8"))
         return descriptor.get("name") or "livingreview"
     except (OSError, ValueError, AttributeError):
         return "livingreview"
@@ -68,7 +68,7 @@ def _book_config(root: Path) -> dict:
 
 def _license(root: Path) -> str:
     try:
-        licenses = json.loads((Path(root) / PACKAGE_FILE).read_text(encoding="utf-8")).get("licenses") or []
+        licenses = json.loads(package_file(root).read_text(encoding="utf-8")).get("licenses") or []
     except (OSError, ValueError, AttributeError):
         return ""
     names = [lic.get("title") or lic.get("name") for lic in licenses if isinstance(lic, dict)]
@@ -177,7 +177,7 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
     """Write the feed into the HTML output (html builders only, and only after a good build)."""
     if exception is not None or getattr(app.builder, "format", "") != "html":
         return
-    if not (Path(app.srcdir) / PACKAGE_FILE).is_file():
+    if not package_file(Path(app.srcdir)).is_file():
         return  # a book without a dataset (e.g. a test book) has no update log to publish
     write_feed(Path(app.srcdir), Path(app.outdir), getattr(app.config, "html_baseurl", "") or None)
 
@@ -185,7 +185,7 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
 def on_page_context(
     app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    if not (Path(app.srcdir) / PACKAGE_FILE).is_file():
+    if not package_file(Path(app.srcdir)).is_file():
         return
     pathto = context.get("pathto")
     href = pathto(FEED_FILE, 1) if callable(pathto) else FEED_FILE

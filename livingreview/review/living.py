@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from livingreview.core.myst import FRONT_MATTER
-from livingreview.core.paths import PACKAGE_FILE
+from livingreview.core.paths import book_settings, package_file
 
 DOWNLOADS = "downloads"
 # The whole book as one PDF, beside the dataset: printed from the built site by `make pdf`
@@ -28,7 +28,7 @@ PDF_NAME = "livingreview.pdf"
 
 
 def has_dataset(root: Path) -> bool:
-    return (root / PACKAGE_FILE).is_file()
+    return package_file(root).is_file()
 
 
 def latest_release(root: Path) -> Any:
@@ -74,11 +74,13 @@ def write_downloads(root: Path, outdir: Path) -> list[Path]:
     """Copy the dataset and the bibliography into the site, and zip the Data Package."""
     target = outdir / DOWNLOADS
     target.mkdir(parents=True, exist_ok=True)
-    package_path = root / PACKAGE_FILE
+    package_path = package_file(root)
     package = json.loads(package_path.read_text(encoding="utf-8"))
     written = []
     files = (
-        [package_path] + [root / "data" / r["path"] for r in package["resources"]] + [root / "references.bib"]
+        [package_path]
+        + [package_path.parent / r["path"] for r in package["resources"]]
+        + [root / book_settings(root).bib_file]
     )
     for src in files:
         dest = target / src.name

@@ -18,13 +18,15 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from livingreview.core.paths import package_file
+
 from . import ledger, ris, run, tables
 
 STAGES = ("screened", "sought", "assessed")
 
 
 def _reasons(root: Path) -> list[str]:
-    pkg = json.loads((root / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    pkg = json.loads(package_file(root).read_text(encoding="utf-8"))
     res = next(r for r in pkg["resources"] if r["name"] == "screening_ledger")
     return next(f for f in res["schema"]["fields"] if f["name"] == "reason")["constraints"]["enum"]
 
