@@ -7,6 +7,11 @@ it: the same ``pasted-text`` span), so a data edit flows into the sentence on th
     After a median follow-up of {fig}`vandersluis2023-followup`, two-year DFS was
     {fig}`vandersluis2023-dfs-2y` in {value}`vandersluis2023:n` infants.
 
+A ``{fig}`` carries its row's flag marker, as every figure does; a ``{value}`` (an n, a time point,
+a count printed beside its figure) does not, as ``ds.number`` did not: the row's flag is listed in
+the page's flags table, and the figure it goes with carries the marker. A value whose own flag
+matters in its sentence is written with ``ds.as_printed`` (which adds the marker) and glued.
+
 Why roles and not a cell that glues each figure: the sentence says which figure it shows, there is
 no second name to keep in step (a glue name), and the page's code keeps to what needs code.
 
