@@ -72,3 +72,15 @@ def test_the_data_dictionary_has_one_table_per_resource() -> None:
 def test_the_update_log_is_newest_first_by_version_not_by_text() -> None:
     log = pd.DataFrame({"version": ["1.2.0", "1.10.0", "1.9.0"]})
     assert releases.newest_first(log)["version"].tolist() == ["1.10.0", "1.9.0", "1.2.0"]
+
+
+def test_the_search_flow_starts_from_the_studies_the_update_flow_ends_with() -> None:
+    # Methods gives both: the latest update's flow ends with its total of studies, and the flow of
+    # the database and register searches (none run yet) starts from the studies included before
+    # them. A later report of an included study is a report, not another study, in both.
+    from livingreview.surveillance import pages
+
+    ds = load(ROOT)
+    update = reporting.update_numbers(ds, ROOT)
+    search = pages.methods_numbers(ROOT)
+    assert search["n_previous_studies"] == update["u_total"]

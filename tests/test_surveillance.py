@@ -647,6 +647,14 @@ def test_screening_from_the_command_line_and_the_updated_flow(project, tmp_path,
     assert flow["records_screened"] == 2 and flow["awaiting_screening"] == 4
     assert (flow["records_excluded"], flow["dbr_sought_reports"], flow["dbr_assessed"]) == (1, 1, 1)
     assert flow["new_studies"] == 1 and flow["total_studies"] == flow["previous_studies"] + 1
+    # a later report of an included study is a previous report, not a previous study
+    _, screening = tables.read(project, tables.SCREENING)
+    included = [r for r in screening if r["decision"] == "included"]
+    later = [r for r in included if r["study_id"]]
+    assert later, "the book's log has a later report of an included study (version 1.1)"
+    assert flow["previous_reports"] == len(included)
+    assert flow["previous_studies"] == len(included) - len(later)
+    assert flow["total_reports"] == flow["total_studies"] + len(later)
     csv_text = report.prisma2020_csv(project)
     assert csv_text.splitlines()[0] == "data,node,box,description,boxtext,tooltips,url,n"
     assert "\nnew_studies,node15,box10," in csv_text and csv_text.rstrip().endswith(

@@ -75,8 +75,10 @@ def records_per_source(root: Path) -> pd.DataFrame:
 
 def updated_flow(root: Path) -> dict[str, object]:
     """The counts of the PRISMA 2020 flow for updated reviews, keyed by the PRISMA2020 package's
-    ``data`` names. Previous studies: the included records of the screening log. New records:
-    the search's (databases, registers), screened and decided in the ledger by their last entry."""
+    ``data`` names. Previous reports: the included records of the screening log; previous studies:
+    those of them that are not a later report of a study already included (no ``study_id``), as
+    :func:`livingreview.review.screening.update_counts` counts them. New records: the search's
+    (databases, registers), screened and decided in the ledger by their last entry."""
     _, screening = tables.read(root, tables.SCREENING)
     _, runs = tables.read(root, tables.RUNS)
     _, cands = tables.read(root, tables.CANDIDATES)
@@ -85,7 +87,9 @@ def updated_flow(root: Path) -> dict[str, object]:
     last: dict[str, dict[str, str]] = {}
     for e in entries:
         last[e["record_id"]] = e
-    previous = sum(1 for r in screening if r.get("decision") == "included")
+    included = [r for r in screening if r.get("decision") == "included"]
+    previous_reports = len(included)
+    previous = sum(1 for r in included if not (r.get("study_id") or "").strip())
     retrieved = Counter()
     for r in runs:
         retrieved["registers" if by_strategy.get(r["strategy_id"]) in REGISTERS else "databases"] += int(
@@ -107,7 +111,7 @@ def updated_flow(root: Path) -> dict[str, object]:
     new = at[("assessed", "included")]
     return {
         "previous_studies": previous,
-        "previous_reports": previous,
+        "previous_reports": previous_reports,
         "database_results": retrieved["databases"],
         "register_results": retrieved["registers"],
         "website_results": 0,
@@ -129,7 +133,7 @@ def updated_flow(root: Path) -> dict[str, object]:
         "new_studies": new,
         "new_reports": new,
         "total_studies": previous + new,
-        "total_reports": previous + new,
+        "total_reports": previous_reports + new,
         "awaiting_screening": waiting,
     }
 
