@@ -23,6 +23,7 @@ from livingreview.core.myst import split_ref
 from livingreview.core.paths import ROWS_DIR, SHOWN_TABLES, build_cache, find_root, package_file
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
+from livingreview.present.tables import is_missing
 
 
 class Text(str):
@@ -174,14 +175,19 @@ class Page(Mapping[str, pd.DataFrame]):
         return evidence.provenance_frame(rows, self.dataset.studies, self.dataset["documents"], **kwargs)
 
     def forest_rows(
-        self, rows: Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]]
+        self,
+        rows: Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]],
+        *,
+        flag_mark: str = "",
     ) -> pd.DataFrame:
         """The rows of a forest plot (and of the table beside it), recorded as shown: each figure
         row's columns with :func:`livingreview.present.evidence.forest_row`'s (``estimate``,
         ``ci_lower``, ``ci_upper`` on the plot's scale, ``figure``, ``basis``) and a ``label``.
 
         ``rows``: row id -> label; or ``(group, label, row id)`` triples, in the plot's order,
-        where a row may instead be one computed on the page (a ``complement_row``)."""
+        where a row may instead be one computed on the page (a ``complement_row``).
+        ``flag_mark``: added to the label of each flagged row, so that a chart, whose labels carry
+        no flag text, still marks the figures listed in the page's flags table."""
         if isinstance(rows, Mapping):
             specs: list[tuple[Any, str, Any]] = [(None, label, i) for i, label in rows.items()]
         else:
@@ -193,6 +199,8 @@ class Page(Mapping[str, pd.DataFrame]):
                 record = {**row.to_dict(), **evidence.forest_row(row)}
             else:
                 record = dict(source)
+            if flag_mark and not is_missing(record.get("flag")):
+                label += flag_mark
             records.append({**record, "label": label} | ({} if group is None else {"group": group}))
         return pd.DataFrame(records)
 
@@ -247,6 +255,12 @@ class Page(Mapping[str, pd.DataFrame]):
 
     def count(self, row_id: str, column: str = "events") -> int:
         return int(self.value(row_id, column))
+
+    # -- where a figure was read --------------------------------------------------------------------
+    def source_page(self, row_id: str) -> str:
+        """Where a figure row was read, for a sentence that says so: '<kind> page, <grade>' of the
+        stored web page (``documents``), or 'founding document'; the row is recorded as shown."""
+        return evidence.page_text(self.row(row_id), self._by_id("documents"))
 
     # -- cases, patients and tables of figures --------------------------------------------------------
     def as_printed(self, row_id: str, column: str, *, quoted: bool = False) -> str:

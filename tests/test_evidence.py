@@ -4,6 +4,7 @@ as printed, and a flag always travels with its figure."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from scipy.stats import beta
 
 from livingreview.present import evidence
@@ -174,6 +175,40 @@ def test_a_forest_row_has_the_exact_interval_of_its_counts_or_the_printed_one() 
     bare = evidence.forest_row({"estimate": 83.0, "unit": "percent", "total": 28})
     assert bare["estimate"] == 83.0 and pd.isna(bare["ci_lower"]) and pd.isna(bare["ci_upper"])
     assert bare["basis"].startswith("percentage printed without a count") and bare["n"] == 28
+
+
+def test_a_forest_row_on_the_percent_scale_refuses_a_figure_printed_in_other_units() -> None:
+    with pytest.raises(ValueError, match="'os-median' is printed in months, not percent"):
+        evidence.forest_row({"outcome_id": "os-median", "estimate": 14.5, "unit": "months"})
+    with pytest.raises(ValueError, match="printed in no stated unit, not percent"):
+        evidence.forest_row({"outcome_id": "bare", "estimate": 14.5})
+    # counts are a proportion whatever the row's unit says; another scale is the caller's to check
+    assert evidence.forest_row({"events": 3, "total": 4, "unit": "count"})["estimate"] == 75.0
+    assert evidence.forest_row({"estimate": 0.5, "unit": "ratio"}, scale=1.0)["estimate"] == 0.5
+
+
+def test_endpoint_names_name_survival_end_points_and_their_horizon() -> None:
+    rows = pd.DataFrame(
+        {
+            "outcome_id": ["a", "b", "c"],
+            "outcome": ["DFS", "OS", "EFS"],
+            "timepoint": ["2 years", "4 years", "1 year"],
+        }
+    )
+    assert evidence.endpoint_names(rows) == [
+        "Disease-free survival",
+        "Overall survival",
+        "Event-free survival",
+    ]
+    assert evidence.endpoint_names(rows, horizon=True) == [
+        "2-year disease-free survival",
+        "4-year overall survival",
+        "1-year event-free survival",
+    ]
+    wrong = rows.assign(outcome=["DFS", "CR", "OS"], timepoint=["2 years", "2 years", "12 months"])
+    with pytest.raises(ValueError, match="b: 'CR' is not a survival end point; c: time point '12 months'"):
+        evidence.endpoint_names(wrong, horizon=True)
+    assert evidence.endpoint_names(wrong.iloc[[0, 2]]) == ["Disease-free survival", "Overall survival"]
 
 
 def test_a_complement_row_counts_the_others_and_says_it_was_computed() -> None:

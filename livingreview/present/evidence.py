@@ -356,7 +356,8 @@ def source_names(keys: Any, names: Mapping[str, str], none: str = "none given") 
 def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
     """One row of a forest plot or table of proportions from a figure row: the exact interval of
     its counts (times ``scale``: percent), or the printed estimate with the interval printed beside
-    it (none when the source prints none); with the figure's text, how the interval was obtained
+    it (none when the source prints none; on the percent scale, a ValueError unless the printed
+    figure is a percentage); with the figure's text, how the interval was obtained
     (``basis``; ``computed``: whether this review computed it), where it stands and its flag."""
     c = counts(row)
     if c is not None:
@@ -364,6 +365,15 @@ def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[st
         est, lo, hi = scale * p.proportion, scale * p.lower, scale * p.upper
         basis = "counts printed; exact 95% CI computed"
     else:
+        unit = _get(row, "unit")
+        if scale == 100.0 and unit != "percent":
+            # Drawn as printed beside proportions in percent: a figure in other units would be
+            # read as a percentage.
+            name = _get(row, "outcome_id") or _get(row, "ae_id")
+            raise ValueError(
+                f"figure {name!r} is printed in {unit or 'no stated unit'}, not percent: "
+                "it cannot stand on a percent axis"
+            )
         est = float(_get(row, "estimate"))
         printed = (_get(row, "ci_lower"), _get(row, "ci_upper"))
         if None in printed:
@@ -471,3 +481,35 @@ def provenance_frame(
     out["page"] = [f"{page_text(r, docs)}: {r['locator']}" for r in records]
     out["overlap"] = [overlaps_text(by_study.loc[r["study_id"]], names) for r in records]
     return out
+
+
+# The survival end points the dataset abbreviates (``outcomes.outcome``), as a reader is given them.
+SURVIVAL_ENDPOINTS = {
+    "EFS": "event-free survival",
+    "DFS": "disease-free survival",
+    "RFS": "relapse-free survival",
+    "OS": "overall survival",
+}
+
+_YEARS = re.compile(r"(\d+) years?")
+
+
+def endpoint_names(rows: pd.DataFrame, *, horizon: bool = False) -> list[str]:
+    """Each survival row's end point by name, as a heading: 'Disease-free survival'; with
+    ``horizon``, with its time point: '2-year event-free survival' (a chart's groups, so that
+    figures at different horizons never stand side by side). A ValueError names each row whose end
+    point is not a survival end point, or whose time point (with ``horizon``) is not in years."""
+    names, wrong = [], []
+    for r in rows.to_dict("records"):
+        name = SURVIVAL_ENDPOINTS.get(str(r["outcome"]))
+        years = _YEARS.fullmatch(str(r.get("timepoint"))) if horizon else None
+        if name is None:
+            wrong.append(f"{r.get('outcome_id')}: {r['outcome']!r} is not a survival end point")
+        elif horizon and years is None:
+            wrong.append(f"{r.get('outcome_id')}: time point {r.get('timepoint')!r} is not in years")
+        else:
+            text = f"{years.group(1)}-year {name}" if years else name
+            names.append(text[:1].upper() + text[1:])
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    return names
