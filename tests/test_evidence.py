@@ -175,6 +175,9 @@ def test_a_forest_row_has_the_exact_interval_of_its_counts_or_the_printed_one() 
     bare = evidence.forest_row({"estimate": 83.0, "unit": "percent", "total": 28})
     assert bare["estimate"] == 83.0 and pd.isna(bare["ci_lower"]) and pd.isna(bare["ci_upper"])
     assert bare["basis"].startswith("percentage printed without a count") and bare["n"] == 28
+    assert counted["read_from"] is None  # no citekey: nothing to name
+    cited = evidence.forest_row({"events": 9, "total": 11, "citekey": "one2020", "locator": "Table 1"})
+    assert cited["read_from"] == "one2020: Table 1"
 
 
 def test_a_forest_row_on_the_percent_scale_refuses_a_figure_printed_in_other_units() -> None:

@@ -358,7 +358,9 @@ def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[st
     its counts (times ``scale``: percent), or the printed estimate with the interval printed beside
     it (none when the source prints none; on the percent scale, a ValueError unless the printed
     figure is a percentage); with the figure's text, how the interval was obtained
-    (``basis``; ``computed``: whether this review computed it), where it stands and its flag."""
+    (``basis``; ``computed``: whether this review computed it), where it stands (``locator``; and
+    ``read_from``, ``'<citekey>: <locator>'``, the column a table beside the plot shows) and its
+    flag."""
     c = counts(row)
     if c is not None:
         p = proportion_ci(*c, "exact")
@@ -391,8 +393,16 @@ def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[st
         "basis": basis,
         "computed": c is not None,
         "locator": _get(row, "locator"),
+        "read_from": read_from(row),
         "flag": _get(row, "flag"),
     }
+
+
+def read_from(row: Mapping[str, Any] | Any) -> str | None:
+    """Where a figure row was read, as a table beside a chart names it: ``'<citekey>: <locator>'``
+    (None without both)."""
+    citekey, locator = _get(row, "citekey"), _get(row, "locator")
+    return f"{citekey}: {locator}" if citekey and locator else None
 
 
 def complement_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
