@@ -134,13 +134,12 @@ class Page(Mapping[str, pd.DataFrame]):
 
     def study_rows(self, table: str, studies: Iterable[str]) -> pd.DataFrame:
         """The rows of ``table`` from these studies, recorded as shown: study by study in the order
-        given, each study's rows in the order of their ids."""
-        order = {s: i for i, s in enumerate(studies)}
-        frame = self.dataset[table]
-        chosen = frame[frame["study_id"].isin(list(order))]
-        key = chosen["study_id"].map(order)
-        chosen = chosen.assign(_study=key).sort_values(["_study", self._id_column(table)], kind="stable")
-        return self.show(chosen.drop(columns="_study"), table)
+        given, each study's rows in the order of their ids (:meth:`where`'s rows of each study)."""
+        key = self._id_column(table)
+        parts = [
+            self.where(table, study_id=s).sort_values(key, kind="stable") for s in dict.fromkeys(studies)
+        ]
+        return self.show(pd.concat(parts) if parts else self.dataset[table].iloc[0:0], table)
 
     def show(self, frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
         """Record every row of ``frame`` (rows of one table, with its id column) as shown."""
