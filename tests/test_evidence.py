@@ -3,6 +3,9 @@ as printed, and a flag always travels with its figure."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from scipy.stats import beta
@@ -241,3 +244,18 @@ def test_labels_with_n_print_a_whole_number_or_say_it_is_not_reported() -> None:
         "Day 15, n=30",
         "Before MARMA",
     ]
+
+
+def test_grade_texts_show_the_dataset_grade_codes_as_a_reader_reads_them() -> None:
+    assert evidence.grade_texts(["1", "3-4", ">=3", "1-2", "any"]) == ["1", "3–4", "≥3", "1–2", "any"]
+    with pytest.raises(ValueError, match="not known: '4', '>3'"):
+        evidence.grade_texts(["1", ">3", "4"])
+
+
+def test_every_grade_code_of_the_schema_has_its_text() -> None:
+    package = json.loads(
+        (Path(__file__).parents[1] / "data" / "datapackage.json").read_text(encoding="utf-8")
+    )
+    (events,) = [r for r in package["resources"] if r["name"] == "adverse_events"]
+    (grade,) = [f for f in events["schema"]["fields"] if f["name"] == "grade"]
+    assert set(grade["constraints"]["enum"]) == set(evidence.AE_GRADES)

@@ -523,3 +523,27 @@ def endpoint_names(rows: pd.DataFrame, *, horizon: bool = False) -> list[str]:
     if wrong:
         raise ValueError("; ".join(wrong))
     return names
+
+
+# An adverse event's grade as the dataset codes it (``adverse_events.grade``, plain ASCII) and as a
+# reader is shown it: a range with an en dash, "at least" as ≥.
+AE_GRADES = {
+    "any": "any",
+    "1": "1",
+    "2": "2",
+    "1-2": "1–2",
+    "3": "3",
+    "3-4": "3–4",
+    ">=3": "≥3",
+    "not stated": "not stated",
+}
+
+
+def grade_texts(grades: Iterable[Any]) -> list[str]:
+    """Each adverse-event grade code as a reader is shown it (:data:`AE_GRADES`); a ValueError
+    names the codes it does not know."""
+    codes = [str(g) for g in grades]
+    unknown = sorted({c for c in codes if c not in AE_GRADES})
+    if unknown:
+        raise ValueError(f"adverse event grade not known: {', '.join(map(repr, unknown))}")
+    return [AE_GRADES[c] for c in codes]
