@@ -250,6 +250,9 @@ def test_grade_texts_show_the_dataset_grade_codes_as_a_reader_reads_them() -> No
     assert evidence.grade_texts(["1", "3-4", ">=3", "1-2", "any"]) == ["1", "3–4", "≥3", "1–2", "any"]
     with pytest.raises(ValueError, match="not known: '4', '>3'"):
         evidence.grade_texts(["1", ">3", "4"])
+    assert evidence.grade_texts(["1", "3-4"], graded=True) == ["1", "3–4"]
+    with pytest.raises(ValueError, match="by grade, but a row's grade is any or not stated"):
+        evidence.grade_texts(["1", "not stated", "any"], graded=True)
 
 
 def test_every_grade_code_of_the_schema_has_its_text() -> None:

@@ -539,11 +539,19 @@ AE_GRADES = {
 }
 
 
-def grade_texts(grades: Iterable[Any]) -> list[str]:
+# Codes that name no grade: a chart that stacks each patient at one grade cannot place them.
+NOT_A_GRADE = ("any", "not stated")
+
+
+def grade_texts(grades: Iterable[Any], *, graded: bool = False) -> list[str]:
     """Each adverse-event grade code as a reader is shown it (:data:`AE_GRADES`); a ValueError
-    names the codes it does not know."""
+    names the codes it does not know, and with ``graded`` (rows to be shown by grade) the codes
+    that name no grade ('any', 'not stated')."""
     codes = [str(g) for g in grades]
     unknown = sorted({c for c in codes if c not in AE_GRADES})
     if unknown:
         raise ValueError(f"adverse event grade not known: {', '.join(map(repr, unknown))}")
+    ungraded = sorted({c for c in codes if c in NOT_A_GRADE}) if graded else []
+    if ungraded:
+        raise ValueError(f"adverse events shown by grade, but a row's grade is {' or '.join(ungraded)}")
     return [AE_GRADES[c] for c in codes]
