@@ -23,6 +23,7 @@ from livingreview.core.myst import split_ref
 from livingreview.core.paths import ROWS_DIR, SHOWN_TABLES, build_cache, find_root, package_file
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
+from livingreview.present.tables import is_missing
 
 
 class Text(str):
@@ -133,13 +134,12 @@ class Page(Mapping[str, pd.DataFrame]):
 
     def study_rows(self, table: str, studies: Iterable[str]) -> pd.DataFrame:
         """The rows of ``table`` from these studies, recorded as shown: study by study in the order
-        given, each study's rows in the order of their ids."""
-        order = {s: i for i, s in enumerate(studies)}
-        frame = self.dataset[table]
-        chosen = frame[frame["study_id"].isin(list(order))]
-        key = chosen["study_id"].map(order)
-        chosen = chosen.assign(_study=key).sort_values(["_study", self._id_column(table)], kind="stable")
-        return self.show(chosen.drop(columns="_study"), table)
+        given, each study's rows in the order of their ids (:meth:`where`'s rows of each study)."""
+        key = self._id_column(table)
+        parts = [
+            self.where(table, study_id=s).sort_values(key, kind="stable") for s in dict.fromkeys(studies)
+        ]
+        return self.show(pd.concat(parts) if parts else self.dataset[table].iloc[0:0], table)
 
     def show(self, frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
         """Record every row of ``frame`` (rows of one table, with its id column) as shown."""
@@ -174,14 +174,19 @@ class Page(Mapping[str, pd.DataFrame]):
         return evidence.provenance_frame(rows, self.dataset.studies, self.dataset["documents"], **kwargs)
 
     def forest_rows(
-        self, rows: Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]]
+        self,
+        rows: Mapping[str, str] | Iterable[tuple[str, str, str | Mapping[str, Any]]],
+        *,
+        flag_mark: str = "",
     ) -> pd.DataFrame:
         """The rows of a forest plot (and of the table beside it), recorded as shown: each figure
         row's columns with :func:`livingreview.present.evidence.forest_row`'s (``estimate``,
         ``ci_lower``, ``ci_upper`` on the plot's scale, ``figure``, ``basis``) and a ``label``.
 
         ``rows``: row id -> label; or ``(group, label, row id)`` triples, in the plot's order,
-        where a row may instead be one computed on the page (a ``complement_row``)."""
+        where a row may instead be one computed on the page (a ``complement_row``).
+        ``flag_mark``: added to the label of each flagged row, so that a chart, whose labels carry
+        no flag text, still marks the figures listed in the page's flags table."""
         if isinstance(rows, Mapping):
             specs: list[tuple[Any, str, Any]] = [(None, label, i) for i, label in rows.items()]
         else:
@@ -193,6 +198,8 @@ class Page(Mapping[str, pd.DataFrame]):
                 record = {**row.to_dict(), **evidence.forest_row(row)}
             else:
                 record = dict(source)
+            if flag_mark and not is_missing(record.get("flag")):
+                label += flag_mark
             records.append({**record, "label": label} | ({} if group is None else {"group": group}))
         return pd.DataFrame(records)
 
@@ -247,6 +254,12 @@ class Page(Mapping[str, pd.DataFrame]):
 
     def count(self, row_id: str, column: str = "events") -> int:
         return int(self.value(row_id, column))
+
+    # -- where a figure was read --------------------------------------------------------------------
+    def source_page(self, row_id: str) -> str:
+        """Where a figure row was read, for a sentence that says so: '<kind> page, <grade>' of the
+        stored web page (``documents``), or 'founding document'; the row is recorded as shown."""
+        return evidence.page_text(self.row(row_id), self._by_id("documents"))
 
     # -- cases, patients and tables of figures --------------------------------------------------------
     def as_printed(self, row_id: str, column: str, *, quoted: bool = False) -> str:

@@ -624,6 +624,19 @@ def test_adverse_events_grouped(ae_df, validator):
         ch.adverse_events(ae_df.drop(columns="total"))
 
 
+def test_adverse_events_refuse_a_row_without_its_counts(ae_df):
+    # A nullable count left empty would otherwise be drawn as no bar: no patient with the event.
+    missing = ae_df.astype({"patients": "Int64", "total": "Int64"})
+    missing.loc[0, "total"] = pd.NA
+    with pytest.raises(ValueError, match="every row needs patients and total"):
+        ch.adverse_events(missing)
+    missing.loc[0, "total"], missing.loc[1, "patients"] = 20, pd.NA
+    with pytest.raises(ValueError, match="every row needs patients and total"):
+        ch.adverse_events(missing)
+    missing.loc[1, "patients"] = 2  # complete nullable counts draw as plain integers do
+    assert ch.adverse_events(missing).to_dict() == ch.adverse_events(ae_df).to_dict()
+
+
 # --------------------------------------------------------------------------------------------
 # the appraisal tool's domains (review.appraisal), shown on the methods page
 # --------------------------------------------------------------------------------------------

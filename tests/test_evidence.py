@@ -3,7 +3,11 @@ as printed, and a flag always travels with its figure."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
+import pytest
 from scipy.stats import beta
 
 from livingreview.present import evidence
@@ -174,6 +178,43 @@ def test_a_forest_row_has_the_exact_interval_of_its_counts_or_the_printed_one() 
     bare = evidence.forest_row({"estimate": 83.0, "unit": "percent", "total": 28})
     assert bare["estimate"] == 83.0 and pd.isna(bare["ci_lower"]) and pd.isna(bare["ci_upper"])
     assert bare["basis"].startswith("percentage printed without a count") and bare["n"] == 28
+    assert counted["read_from"] is None  # no citekey: nothing to name
+    cited = evidence.forest_row({"events": 9, "total": 11, "citekey": "one2020", "locator": "Table 1"})
+    assert cited["read_from"] == "one2020: Table 1"
+
+
+def test_a_forest_row_on_the_percent_scale_refuses_a_figure_printed_in_other_units() -> None:
+    with pytest.raises(ValueError, match="'os-median' is printed in months, not percent"):
+        evidence.forest_row({"outcome_id": "os-median", "estimate": 14.5, "unit": "months"})
+    with pytest.raises(ValueError, match="printed in no stated unit, not percent"):
+        evidence.forest_row({"outcome_id": "bare", "estimate": 14.5})
+    # counts are a proportion whatever the row's unit says; another scale is the caller's to check
+    assert evidence.forest_row({"events": 3, "total": 4, "unit": "count"})["estimate"] == 75.0
+    assert evidence.forest_row({"estimate": 0.5, "unit": "ratio"}, scale=1.0)["estimate"] == 0.5
+
+
+def test_endpoint_names_name_survival_end_points_and_their_horizon() -> None:
+    rows = pd.DataFrame(
+        {
+            "outcome_id": ["a", "b", "c"],
+            "outcome": ["DFS", "OS", "EFS"],
+            "timepoint": ["2 years", "4 years", "1 year"],
+        }
+    )
+    assert evidence.endpoint_names(rows) == [
+        "Disease-free survival",
+        "Overall survival",
+        "Event-free survival",
+    ]
+    assert evidence.endpoint_names(rows, horizon=True) == [
+        "2-year disease-free survival",
+        "4-year overall survival",
+        "1-year event-free survival",
+    ]
+    wrong = rows.assign(outcome=["DFS", "CR", "OS"], timepoint=["2 years", "2 years", "12 months"])
+    with pytest.raises(ValueError, match="b: 'CR' is not a survival end point; c: time point '12 months'"):
+        evidence.endpoint_names(wrong, horizon=True)
+    assert evidence.endpoint_names(wrong.iloc[[0, 2]]) == ["Disease-free survival", "Overall survival"]
 
 
 def test_a_complement_row_counts_the_others_and_says_it_was_computed() -> None:
@@ -203,3 +244,21 @@ def test_labels_with_n_print_a_whole_number_or_say_it_is_not_reported() -> None:
         "Day 15, n=30",
         "Before MARMA",
     ]
+
+
+def test_grade_texts_show_the_dataset_grade_codes_as_a_reader_reads_them() -> None:
+    assert evidence.grade_texts(["1", "3-4", ">=3", "1-2", "any"]) == ["1", "3–4", "≥3", "1–2", "any"]
+    with pytest.raises(ValueError, match="not known: '4', '>3'"):
+        evidence.grade_texts(["1", ">3", "4"])
+    assert evidence.grade_texts(["1", "3-4"], graded=True) == ["1", "3–4"]
+    with pytest.raises(ValueError, match="by grade, but a row's grade is any or not stated"):
+        evidence.grade_texts(["1", "not stated", "any"], graded=True)
+
+
+def test_every_grade_code_of_the_schema_has_its_text() -> None:
+    package = json.loads(
+        (Path(__file__).parents[1] / "data" / "datapackage.json").read_text(encoding="utf-8")
+    )
+    (events,) = [r for r in package["resources"] if r["name"] == "adverse_events"]
+    (grade,) = [f for f in events["schema"]["fields"] if f["name"] == "grade"]
+    assert set(grade["constraints"]["enum"]) == set(evidence.AE_GRADES)

@@ -81,7 +81,8 @@ def page(tmp_path: Path) -> book.Page:
     outcomes.write_text(
         outcomes.read_text(encoding="utf-8")
         + "gamma-used,gamma,complete remission,2,5,,,,,,Table 3,ambiguous,Planted: shown by the page.\n"
-        + "gamma-unused,gamma,MRD negativity,1,5,,,,,,Table 3,implausible,Planted: never shown.\n",
+        + "gamma-unused,gamma,MRD negativity,1,5,,,,,,Table 3,implausible,Planted: never shown.\n"
+        + "beta-printed,beta,complete remission,,,45,30,60,percent,,Table 4,secondary,Planted: printed.\n",
         encoding="utf-8",
     )
     dataset = load(root)
@@ -142,10 +143,27 @@ def test_forest_rows_are_the_figure_rows_by_id_labelled_and_recorded_as_shown(pa
     assert rows["study_id"].tolist() == ["gamma", "alpha"]  # the row's own columns are kept
     assert "gamma-used" in str(page.flags_table())
     computed = {"estimate": 10.0, "ci_lower": 5.0, "ci_upper": 20.0, "figure": "computed here"}
-    grouped = page.forest_rows([("G1", "Beta", "beta-os"), ("G2", "Computed", computed)])
+    grouped = page.forest_rows([("G1", "Beta", "beta-printed"), ("G2", "Computed", computed)])
     assert grouped["group"].tolist() == ["G1", "G2"] and grouped["figure"][1] == "computed here"
-    assert grouped["basis"][0] == "interval printed by the source"  # beta-os: a printed 9.1 to 20.2
-    assert "beta-os" in str(page.flags_table())
+    assert grouped["basis"][0] == "interval printed by the source"  # a printed 30 to 60
+    assert "beta-printed" in str(page.flags_table())
+
+
+def test_forest_rows_mark_the_flagged_figures_and_refuse_a_figure_not_in_percent(page: book.Page) -> None:
+    marked = page.forest_rows({"gamma-used": "Gamma", "alpha-cr": "Alpha"}, flag_mark=" †")
+    assert marked["label"].tolist() == ["Gamma †", "Alpha"]  # gamma-used is flagged, alpha-cr is not
+    computed = {"estimate": 10.0, "ci_lower": 5.0, "ci_upper": 20.0, "figure": "computed", "flag": None}
+    assert page.forest_rows([("G", "Computed", computed)], flag_mark=" †")["label"].tolist() == ["Computed"]
+    # beta-os is a median survival in months: on a percent axis it would read as 14.5%
+    with pytest.raises(ValueError, match="'beta-os' is printed in months, not percent"):
+        page.forest_rows({"beta-os": "Beta"})
+
+
+def test_source_page_names_the_stored_page_a_figure_was_read_on() -> None:
+    page = book.Page(load(ROOT))
+    assert page.source_page("aall1731-followup") == "mirror page, secondary"
+    assert page.source_page("vandersluis2023-dfs-2y") == "founding document"
+    assert {"aall1731-followup", "vandersluis2023-dfs-2y"} <= set(page.used["outcomes"])
 
 
 def test_a_page_forest_describes_its_rows_and_draws_percent_without_marker_sizes(page: book.Page) -> None:

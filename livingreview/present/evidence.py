@@ -356,14 +356,26 @@ def source_names(keys: Any, names: Mapping[str, str], none: str = "none given") 
 def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
     """One row of a forest plot or table of proportions from a figure row: the exact interval of
     its counts (times ``scale``: percent), or the printed estimate with the interval printed beside
-    it (none when the source prints none); with the figure's text, how the interval was obtained
-    (``basis``; ``computed``: whether this review computed it), where it stands and its flag."""
+    it (none when the source prints none; on the percent scale, a ValueError unless the printed
+    figure is a percentage); with the figure's text, how the interval was obtained
+    (``basis``; ``computed``: whether this review computed it), where it stands (``locator``; and
+    ``read_from``, ``'<citekey>: <locator>'``, the column a table beside the plot shows) and its
+    flag."""
     c = counts(row)
     if c is not None:
         p = proportion_ci(*c, "exact")
         est, lo, hi = scale * p.proportion, scale * p.lower, scale * p.upper
         basis = "counts printed; exact 95% CI computed"
     else:
+        unit = _get(row, "unit")
+        if scale == 100.0 and unit != "percent":
+            # Drawn as printed beside proportions in percent: a figure in other units would be
+            # read as a percentage.
+            name = _get(row, "outcome_id") or _get(row, "ae_id")
+            raise ValueError(
+                f"figure {name!r} is printed in {unit or 'no stated unit'}, not percent: "
+                "it cannot stand on a percent axis"
+            )
         est = float(_get(row, "estimate"))
         printed = (_get(row, "ci_lower"), _get(row, "ci_upper"))
         if None in printed:
@@ -381,8 +393,16 @@ def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[st
         "basis": basis,
         "computed": c is not None,
         "locator": _get(row, "locator"),
+        "read_from": read_from(row),
         "flag": _get(row, "flag"),
     }
+
+
+def read_from(row: Mapping[str, Any] | Any) -> str | None:
+    """Where a figure row was read, as a table beside a chart names it: ``'<citekey>: <locator>'``
+    (None without both)."""
+    citekey, locator = _get(row, "citekey"), _get(row, "locator")
+    return f"{citekey}: {locator}" if citekey and locator else None
 
 
 def complement_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:
@@ -471,3 +491,67 @@ def provenance_frame(
     out["page"] = [f"{page_text(r, docs)}: {r['locator']}" for r in records]
     out["overlap"] = [overlaps_text(by_study.loc[r["study_id"]], names) for r in records]
     return out
+
+
+# The survival end points the dataset abbreviates (``outcomes.outcome``), as a reader is given them.
+SURVIVAL_ENDPOINTS = {
+    "EFS": "event-free survival",
+    "DFS": "disease-free survival",
+    "RFS": "relapse-free survival",
+    "OS": "overall survival",
+}
+
+_YEARS = re.compile(r"(\d+) years?")
+
+
+def endpoint_names(rows: pd.DataFrame, *, horizon: bool = False) -> list[str]:
+    """Each survival row's end point by name, as a heading: 'Disease-free survival'; with
+    ``horizon``, with its time point: '2-year event-free survival' (a chart's groups, so that
+    figures at different horizons never stand side by side). A ValueError names each row whose end
+    point is not a survival end point, or whose time point (with ``horizon``) is not in years."""
+    names, wrong = [], []
+    for r in rows.to_dict("records"):
+        name = SURVIVAL_ENDPOINTS.get(str(r["outcome"]))
+        years = _YEARS.fullmatch(str(r.get("timepoint"))) if horizon else None
+        if name is None:
+            wrong.append(f"{r.get('outcome_id')}: {r['outcome']!r} is not a survival end point")
+        elif horizon and years is None:
+            wrong.append(f"{r.get('outcome_id')}: time point {r.get('timepoint')!r} is not in years")
+        else:
+            text = f"{years.group(1)}-year {name}" if years else name
+            names.append(text[:1].upper() + text[1:])
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    return names
+
+
+# An adverse event's grade as the dataset codes it (``adverse_events.grade``, plain ASCII) and as a
+# reader is shown it: a range with an en dash, "at least" as ≥.
+AE_GRADES = {
+    "any": "any",
+    "1": "1",
+    "2": "2",
+    "1-2": "1–2",
+    "3": "3",
+    "3-4": "3–4",
+    ">=3": "≥3",
+    "not stated": "not stated",
+}
+
+
+# Codes that name no grade: a chart that stacks each patient at one grade cannot place them.
+NOT_A_GRADE = ("any", "not stated")
+
+
+def grade_texts(grades: Iterable[Any], *, graded: bool = False) -> list[str]:
+    """Each adverse-event grade code as a reader is shown it (:data:`AE_GRADES`); a ValueError
+    names the codes it does not know, and with ``graded`` (rows to be shown by grade) the codes
+    that name no grade ('any', 'not stated')."""
+    codes = [str(g) for g in grades]
+    unknown = sorted({c for c in codes if c not in AE_GRADES})
+    if unknown:
+        raise ValueError(f"adverse event grade not known: {', '.join(map(repr, unknown))}")
+    ungraded = sorted({c for c in codes if c in NOT_A_GRADE}) if graded else []
+    if ungraded:
+        raise ValueError(f"adverse events shown by grade, but a row's grade is {' or '.join(ungraded)}")
+    return [AE_GRADES[c] for c in codes]
