@@ -337,6 +337,32 @@ class Page(Mapping[str, pd.DataFrame]):
 
         return tables.table(frame, PROVENANCE_HEADINGS, labels=labels, caption=caption, shown=shown)
 
+    # -- the release a page describes, and where its figures were read --------------------------------
+    def release(self) -> Any:
+        """The release this build publishes: the latest of the update log
+        (:func:`livingreview.review.changes.latest_release`)."""
+        from livingreview.review import changes
+
+        return changes.latest_release(self.dataset.root)
+
+    def version(self, parts: int | None = None) -> str:
+        """The published version, or its first ``parts`` numbers (``2``: '1.1' of '1.1.0', the
+        version a page names when it says what that version added)."""
+        return ".".join(self.release().version.split(".")[:parts])
+
+    def read_on(self, row_id: str) -> str:
+        """The stored page a figure row was read on, as its kind and grade ('mirror page,
+        secondary'), or 'founding document' (:func:`~livingreview.present.evidence.page_text`, the
+        :meth:`provenance` column without the locator); the row is recorded as shown."""
+        documents = self.dataset["documents"].set_index("document_id", drop=False)
+        return evidence.page_text(self.row(row_id), documents)
+
+    def overlaps(self, study_id: str) -> str:
+        """The names of the studies that may share a study's patients, or 'none stated' (the
+        :meth:`provenance` column; read, not recorded, as there: the page shows the study's figures)."""
+        studies = self.dataset.studies.set_index("study_id", drop=False)
+        return evidence.overlaps_text(studies.loc[study_id], studies["short_name"])
+
     def bibliography(self) -> Any:
         """The book's bibliography (the first of ``_config.yml``'s ``bibtex_bibfiles``)."""
         from livingreview.core.paths import book_settings

@@ -252,3 +252,33 @@ def test_figures_are_recorded_with_their_text_and_where_they_were_read() -> None
     assert rows["read_in"][1] == "The letter, " + page.value("clesham2020-cart-remission", "locator")
     assert rows["study"][1] == page.value("clesham2020", "short_name")
     assert list(page.used["outcomes"]) == ids
+
+
+# -- the release a page describes, and where its figures were read ----------------------------------
+
+
+def test_version_is_the_latest_release_s_and_may_be_cut_to_its_first_numbers() -> None:
+    from livingreview.review import changes
+
+    page = book.Page(load(ROOT))
+    full = changes.read_releases(ROOT)[-1].version
+    assert page.release().version == page.version() == full
+    assert page.version(2) == ".".join(full.split(".")[:2]) and page.version(2).count(".") == 1
+
+
+def test_read_on_and_overlaps_are_the_provenance_columns_of_one_row() -> None:
+    page = book.Page(load(ROOT))
+    ids = ["aall1731-followup", "vandersluis2023-dfs-2y", "moskop2022-mrdneg"]
+    frame = page.provenance(ids)
+    columns = zip(ids, frame["page"], frame["overlap"], frame["study_id"], strict=True)
+    for row_id, where, overlap, study in columns:
+        assert where == f"{page.read_on(row_id)}: {page.value(row_id, 'locator')}"
+        assert page.overlaps(study) == overlap
+    assert page.read_on("aall1731-followup") == "mirror page, secondary"
+    assert page.read_on("vandersluis2023-dfs-2y") == "founding document"
+    assert page.overlaps("vandersluis2023") == "none stated"
+    assert page.overlaps("moskop2022").startswith("CIBMTR real-world tisagenlecleucel registry")
+    fresh = book.Page(load(ROOT))
+    fresh.read_on("aall1731-followup")
+    fresh.overlaps("moskop2022")
+    assert list(fresh.used["outcomes"]) == ["aall1731-followup"] and not fresh.used["studies"]
