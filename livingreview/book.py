@@ -363,6 +363,16 @@ class Page(Mapping[str, pd.DataFrame]):
         studies = self.dataset.studies.set_index("study_id", drop=False)
         return evidence.overlaps_text(studies.loc[study_id], studies["short_name"])
 
+    def design(self, study_id: str, *columns: str, therapy: str = "interventions") -> str:
+        """A study's design as a table of studies shows it: the values of ``columns`` (its design,
+        setting…), then its therapy, or 'therapy not stated' where the study records none, joined
+        by '; '. Each value is recorded as shown."""
+        from livingreview.present.tables import is_missing
+
+        parts = [str(self.value(study_id, c)) for c in columns]
+        given = self.value(study_id, therapy)
+        return "; ".join([*parts, "therapy not stated" if is_missing(given) else str(given)])
+
     def bibliography(self) -> Any:
         """The book's bibliography (the first of ``_config.yml``'s ``bibtex_bibfiles``)."""
         from livingreview.core.paths import book_settings

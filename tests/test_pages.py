@@ -282,3 +282,13 @@ def test_read_on_and_overlaps_are_the_provenance_columns_of_one_row() -> None:
     fresh.read_on("aall1731-followup")
     fresh.overlaps("moskop2022")
     assert list(fresh.used["outcomes"]) == ["aall1731-followup"] and not fresh.used["studies"]
+
+
+def test_design_joins_a_study_s_columns_and_its_therapy_or_says_none_is_stated(page: book.Page) -> None:
+    # The fixture's studies record no interventions: other columns stand in for the therapy.
+    assert page.design("alpha", "design", therapy="locator") == "single-arm trial; Table 1"
+    assert page.design("gamma", "design", "locator", therapy="start_date") == (
+        "case series; Section 2; therapy not stated"
+    )
+    shown = {"alpha": {"design", "locator"}, "gamma": {"design", "locator", "start_date"}}
+    assert page.used["studies"] == shown
