@@ -345,6 +345,15 @@ class Page(Mapping[str, pd.DataFrame]):
 
         return changes.latest_release(self.dataset.root)
 
+    def glue_release(self) -> Any:
+        """Glue the published release for the prose, under the names the pages that state it use:
+        ``version``, ``release_date`` and ``search_date`` (ISO dates). Returns the release."""
+        release = self.release()
+        glue("version", str(release.version))
+        glue("release_date", release.date.isoformat())
+        glue("search_date", release.search_date.isoformat())
+        return release
+
     def version(self, parts: int | None = None) -> str:
         """The published version, or its first ``parts`` numbers (``2``: '1.1' of '1.1.0', the
         version a page names when it says what that version added)."""

@@ -292,3 +292,17 @@ def test_design_joins_a_study_s_columns_and_its_therapy_or_says_none_is_stated(p
     )
     shown = {"alpha": {"design", "locator"}, "gamma": {"design", "locator", "start_date"}}
     assert page.used["studies"] == shown
+
+
+def test_glue_release_glues_the_version_and_its_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    glued: dict[str, object] = {}
+    monkeypatch.setattr(book, "glue", lambda name, value: glued.setdefault(name, value))
+    page = book.Page(load(ROOT))
+    release = page.glue_release()
+    assert release == page.release()
+    assert glued == {
+        "version": release.version,
+        "release_date": release.date.isoformat(),
+        "search_date": release.search_date.isoformat(),
+    }
+    assert all(isinstance(v, str) for v in glued.values())
