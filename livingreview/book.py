@@ -366,6 +366,20 @@ class Page(Mapping[str, pd.DataFrame]):
         documents = self.dataset["documents"].set_index("document_id", drop=False)
         return evidence.page_text(self.row(row_id), documents)
 
+    def documents_of(self, ids: Iterable[str]) -> pd.DataFrame:
+        """The stored pages (``documents`` rows, by ``document_id``) these figure rows were read on,
+        each once, by document id; each row's ``document_id`` is recorded as shown. A
+        build error for a row read in a founding document: it names no stored page."""
+        from livingreview.present.tables import is_missing
+
+        ids = list(ids)
+        pages = {i: self.value(i, "document_id") for i in ids}
+        founding = [i for i, d in pages.items() if is_missing(d)]
+        if founding:
+            raise ValueError(f"read in a founding document, not on a stored page: {', '.join(founding)}")
+        documents = self.dataset["documents"].set_index("document_id", drop=False)
+        return documents.loc[sorted(set(pages.values()))]
+
     def overlaps(self, study_id: str) -> str:
         """The names of the studies that may share a study's patients, or 'none stated' (the
         :meth:`provenance` column; read, not recorded, as there: the page shows the study's figures)."""
