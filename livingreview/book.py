@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,6 +23,9 @@ from livingreview.core.myst import split_ref
 from livingreview.core.paths import ROWS_DIR, SHOWN_TABLES, build_cache, find_root, package_file
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
+
+if TYPE_CHECKING:
+    from livingreview.review.changes import Release
 
 
 class Text(str):
@@ -338,14 +341,14 @@ class Page(Mapping[str, pd.DataFrame]):
         return tables.table(frame, PROVENANCE_HEADINGS, labels=labels, caption=caption, shown=shown)
 
     # -- the release a page describes, and where its figures were read --------------------------------
-    def release(self) -> Any:
+    def release(self) -> Release:
         """The release this build publishes: the latest of the update log
         (:func:`livingreview.review.changes.latest_release`)."""
         from livingreview.review import changes
 
         return changes.latest_release(self.dataset.root)
 
-    def glue_release(self) -> Any:
+    def glue_release(self) -> Release:
         """Glue the published release for the prose, under the names the pages that state it use:
         ``version``, ``release_date`` and ``search_date`` (ISO dates). Returns the release."""
         release = self.release()
