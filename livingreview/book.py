@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from livingreview.core.paths import ROWS_DIR, SHOWN_TABLES, build_cache, find_ro
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
 from livingreview.present.tables import is_missing
+
+if TYPE_CHECKING:
+    from livingreview.review.changes import Release
 
 
 class Text(str):
@@ -349,6 +352,65 @@ class Page(Mapping[str, pd.DataFrame]):
         from livingreview.present import tables
 
         return tables.table(frame, PROVENANCE_HEADINGS, labels=labels, caption=caption, shown=shown)
+
+    # -- the release a page describes, and where its figures were read --------------------------------
+    def release(self) -> Release:
+        """The release this build publishes: the latest of the update log
+        (:func:`livingreview.review.changes.latest_release`)."""
+        from livingreview.review import changes
+
+        return changes.latest_release(self.dataset.root)
+
+    def glue_release(self) -> Release:
+        """Glue the published release for the prose, under the names the pages that state it use:
+        ``version``, ``release_date`` and ``search_date`` (ISO dates). Returns the release."""
+        release = self.release()
+        glue("version", str(release.version))
+        glue("release_date", release.date.isoformat())
+        glue("search_date", release.search_date.isoformat())
+        return release
+
+    def version(self, parts: int | None = None) -> str:
+        """The published version, or its first ``parts`` numbers (``2``: '1.1' of '1.1.0', the
+        version a page names when it says what that version added)."""
+        return ".".join(self.release().version.split(".")[:parts])
+
+    def read_on(self, row_id: str) -> str:
+        """The stored page a figure row was read on, as its kind and grade ('mirror page,
+        secondary'), or 'founding document' (:func:`~livingreview.present.evidence.page_text`, the
+        :meth:`provenance` column without the locator); the row is recorded as shown."""
+        documents = self.dataset["documents"].set_index("document_id", drop=False)
+        return evidence.page_text(self.row(row_id), documents)
+
+    def documents_of(self, ids: Iterable[str]) -> pd.DataFrame:
+        """The stored pages (``documents`` rows, by ``document_id``) these figure rows were read on,
+        each once, by document id; each row's ``document_id`` is recorded as shown. A
+        build error for a row read in a founding document: it names no stored page."""
+        from livingreview.present.tables import is_missing
+
+        ids = list(ids)
+        pages = {i: self.value(i, "document_id") for i in ids}
+        founding = [i for i, d in pages.items() if is_missing(d)]
+        if founding:
+            raise ValueError(f"read in a founding document, not on a stored page: {', '.join(founding)}")
+        documents = self.dataset["documents"].set_index("document_id", drop=False)
+        return documents.loc[sorted(set(pages.values()))]
+
+    def overlaps(self, study_id: str) -> str:
+        """The names of the studies that may share a study's patients, or 'none stated' (the
+        :meth:`provenance` column; read, not recorded, as there: the page shows the study's figures)."""
+        studies = self.dataset.studies.set_index("study_id", drop=False)
+        return evidence.overlaps_text(studies.loc[study_id], studies["short_name"])
+
+    def design(self, study_id: str, *columns: str, therapy: str = "interventions") -> str:
+        """A study's design as a table of studies shows it: the values of ``columns`` (its design,
+        setting…), then its therapy, or 'therapy not stated' where the study records none, joined
+        by '; '. Each value is recorded as shown."""
+        from livingreview.present.tables import is_missing
+
+        parts = [str(self.value(study_id, c)) for c in columns]
+        given = self.value(study_id, therapy)
+        return "; ".join([*parts, "therapy not stated" if is_missing(given) else str(given)])
 
     def bibliography(self) -> Any:
         """The book's bibliography (the first of ``_config.yml``'s ``bibtex_bibfiles``)."""

@@ -754,3 +754,17 @@ def test_timeline_names_a_missing_column() -> None:
             title="Items",
             description="",
         )
+
+
+def test_evidence_map_counts_a_study_without_a_size_as_no_participants(evidence_df):
+    # A study that gives no number of patients is a bubble of its cell's studies, adding nobody: the
+    # same chart as with 0 written in (the evidence-tables page relies on this for studies without n).
+    missing = evidence_df.assign(
+        n=evidence_df["n"].astype("Int64").mask(evidence_df["study"].isin(["S2", "S6"]))
+    )
+    zero = evidence_df.assign(n=evidence_df["n"].mask(evidence_df["study"].isin(["S2", "S6"]), 0))
+    assert ch.evidence_map(missing, study="study").to_dict() == ch.evidence_map(zero, study="study").to_dict()
+    assert (
+        ch.evidence_map(missing, study="study").to_dict()
+        != ch.evidence_map(evidence_df, study="study").to_dict()
+    )

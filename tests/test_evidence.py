@@ -156,7 +156,17 @@ def test_with_sources_names_the_study_and_the_document_each_row_was_read_in() ->
     assert out["study"].tolist() == ["Trial One", "Series Two"]
     assert out["source"].tolist() == ["One 2020", "two2021"]  # a document without a name: its citekey
     assert out["read_in"].tolist() == ["One 2020, Table 2", "two2021, p. 4"]
+    assert out["where"].tolist() == ["one2020: Table 2", "two2021: p. 4"]  # as a flags table says it
     assert "study" not in rows  # the rows given are left as they were
+
+
+def test_where_a_row_stands_names_a_study_row_s_source_document_before_its_own_paper() -> None:
+    assert evidence.where_text({"citekey": "doe2020", "locator": "Table 2"}) == "doe2020: Table 2"
+    study = {"citekey": "roe2019", "source_citekey": "doe2020", "locator": "Discussion"}
+    assert evidence.where_text(study) == "doe2020: Discussion"
+    assert evidence.where_text({**study, "source_citekey": None}) == "roe2019: Discussion"
+    flagged = pd.DataFrame([{"study_id": "roe", "flag": "secondary", **study}])
+    assert "doe2020: Discussion" in str(evidence.flags_table(flagged))
 
 
 # -- rows of a forest plot and its text description --------------------------------------------------

@@ -237,16 +237,13 @@ def flags_table(
         flagged = df[df["flag"].notna()] if "flag" in df else df.iloc[0:0]
         key = id_column or next(c for c in df.columns if c.endswith("_id"))
         for r in flagged.to_dict("records"):
-            # A study row's citekey is its own paper; its locator points into the documents
-            # its figures were read in (source_citekey).
-            read_in = r.get("source_citekey") if not is_missing(r.get("source_citekey")) else r["citekey"]
             flagged_rows.append(
                 {
                     "figure": r[key],
                     "flag": r["flag"]
                     + (f" ({r['flagged_columns']})" if not is_missing(r.get("flagged_columns")) else ""),
                     "note": r.get("note"),
-                    "source": f"{read_in}: {r['locator']}",
+                    "source": where_text(r),
                 }
             )
     if not flagged_rows:
@@ -327,15 +324,25 @@ def case_text(row: Mapping[str, Any] | Any, report: str, read_in: str) -> str:
     return text
 
 
+def where_text(row: Mapping[str, Any] | Any) -> str:
+    """Where a row stands, as a flags table gives it: ``'<citekey>: <locator>'``. A study row's
+    citekey is its own paper; its locator points into the document its figures were read in
+    (``source_citekey``), which is named instead when there is one."""
+    read_in = _get(row, "source_citekey") or _get(row, "citekey")
+    return f"{read_in}: {_get(row, 'locator')}"
+
+
 def with_sources(rows: pd.DataFrame, studies: pd.DataFrame, read_in: Mapping[str, str]) -> pd.DataFrame:
     """``rows`` (each with its ``study_id``, ``citekey`` and ``locator``) plus where each was read:
     ``study`` (the study's short name), ``source`` (the short name of the document read, from
-    ``read_in`` by citekey, else the citekey) and ``read_in`` (``'<source>, <locator>'``)."""
+    ``read_in`` by citekey, else the citekey), ``read_in`` (``'<source>, <locator>'``) and
+    ``where`` (``'<citekey>: <locator>'``: :func:`where_text`)."""
     names = studies.set_index("study_id")["short_name"]
     out = rows.copy()
     out["study"] = [names.get(s, s) for s in out["study_id"]]
     out["source"] = [read_in.get(k, k) for k in out["citekey"]]
     out["read_in"] = [f"{s}, {loc}" for s, loc in zip(out["source"], out["locator"], strict=True)]
+    out["where"] = [where_text(r) for r in out.to_dict("records")]
     return out
 
 
