@@ -258,12 +258,6 @@ class Page(Mapping[str, pd.DataFrame]):
     def count(self, row_id: str, column: str = "events") -> int:
         return int(self.value(row_id, column))
 
-    # -- where a figure was read --------------------------------------------------------------------
-    def source_page(self, row_id: str) -> str:
-        """Where a figure row was read, for a sentence that says so: '<kind> page, <grade>' of the
-        stored web page (``documents``), or 'founding document'; the row is recorded as shown."""
-        return evidence.page_text(self.row(row_id), self._by_id("documents"))
-
     # -- cases, patients and tables of figures --------------------------------------------------------
     def as_printed(self, row_id: str, column: str, *, quoted: bool = False) -> str:
         """One value of a row as printed (in quotation marks if ``quoted``: the source's words), with
