@@ -1,14 +1,16 @@
-"""What a chapter calls: one line to start a page, then one line per figure.
+"""What a chapter calls: one line to start a page, a few short calls for its charts and tables.
 
     from livingreview import book
     ds = book.start()                       # the page's view of the dataset
-    ds.fig("vds_os", "vandersluis2023-os-2y")   # glue a figure for {glue:text}`vds_os`
+    ds.forest(ds.forest_rows({"vandersluis2023-os-2y": "Blinatumomab"}), describe="...", title="...")
     ds.flags_table()                        # the flagged figures this page showed
 
+The prose cites single figures by id ({fig}`vandersluis2023-os-2y`, :mod:`livingreview.build.roles`).
 ``start()`` returns a :class:`Page`: the book's dataset (``ds.outcomes``, ``ds["patients"]``:
-frames with the schema applied) that also records every row the page shows — through
-:meth:`Page.fig`, :meth:`Page.row`, :meth:`Page.show` — so that the page's table of flagged
-figures is made from what the page used, never listed by hand.
+frames with the schema applied) that also records every row the page shows — the rows its prose
+cites, and those its cells show through :meth:`Page.row`, :meth:`Page.show` and the methods built
+on them — so that the page's table of flagged figures is made from what the page used, never
+listed by hand.
 """
 
 from __future__ import annotations
@@ -36,11 +38,6 @@ class Text(str):
         return str(self)
 
 
-def glue_name(row_id: str) -> str:
-    """The glue name of a row id: ``'leahy2022-os-2y'`` -> ``'leahy2022_os_2y'``."""
-    return row_id.replace("-", "_")
-
-
 def glue(name: str, value: Any) -> Any:
     """Glue ``value`` for ``{glue:text}`name``` in the prose, without showing it here."""
     from myst_nb import glue as nb_glue
@@ -59,6 +56,19 @@ PROVENANCE_HEADINGS = {
     "figure": "As printed",
     "page": "Read on (page, grade): locator",
     "overlap": "May share patients with",
+}
+
+
+# What the page API's methods read besides the rows a page names by id: the build re-executes a
+# page when one of these tables changes (livingreview.build.freshness). Keep it beside the methods.
+READS: dict[str, tuple[str, ...]] = {
+    "provenance": ("documents",),
+    "read_on": ("documents",),
+    "documents_of": ("documents",),
+    "cases": ("patients",),
+    "release": ("releases",),
+    "glue_release": ("releases",),
+    "version": ("releases",),
 }
 
 
@@ -158,17 +168,6 @@ class Page(Mapping[str, pd.DataFrame]):
         """The reader's text of one figure row (counts with exact CI, or as printed; flag)."""
         return evidence.figure_text(self.row(row_id), **kwargs)
 
-    def fig(self, name: str, row_id: str, **kwargs: Any) -> str:
-        """Glue the reader's text of one figure row for ``{glue:text}`name``` in the prose."""
-        return glue(name, self.text(row_id, **kwargs))
-
-    def figs(self, ids: Iterable[str], digits: Mapping[str, int] | None = None) -> list[str]:
-        """Glue each figure row under its own id, dashes written as underscores
-        (``{glue:text}`leahy2022_cr``` for ``leahy2022-cr``): a page's list of figures in one call.
-        ``digits``: decimals for the rows printed with a trailing zero (``{"cibmtr2025-cr": 1}``)."""
-        digits = dict(digits or {})
-        return [self.fig(glue_name(i), i, digits=digits.get(i)) for i in ids]
-
     def provenance(self, ids: Iterable[str], **kwargs: Any) -> pd.DataFrame:
         """Figure rows with, beside each, the study, what it measures, the figure as printed, the
         page it was read on (kind and grade) or its founding document, and the studies that may
@@ -242,10 +241,6 @@ class Page(Mapping[str, pd.DataFrame]):
         if m is None:
             raise ValueError(f"{row_id}: {column}: {pattern!r} not found in {text!r}")
         return m.group(1)
-
-    def number(self, name: str, row_id: str, column: str) -> str:
-        """Glue a whole number from one column of a row (a study's n, a count)."""
-        return glue(name, str(int(self.value(row_id, column))))
 
     def cited(self, target: str) -> str:
         """The text of a ``{fig}`row-id``` or ``{value}`row-id:column``` reference in the prose

@@ -159,9 +159,43 @@ def test_data_edit_reaches_the_page_and_spares_unrelated_pages(tmp_path: Path) -
 def test_the_page_api_reads_the_tables_whose_ids_the_page_names(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "data", tmp_path / "data")
     tables = freshness.resources(tmp_path)
-    page = "```{code-cell} ipython3\nds = book.start()\nds.fig('dfs', 'vandersluis2023-dfs-2y')\n```\n"
+    page = "```{code-cell} ipython3\nds = book.start()\nds.provenance(['vandersluis2023-dfs-2y'])\n```\n"
     assert freshness.tables_used(page, tables) == {"outcomes", "studies"}
     patient = page.replace("vandersluis2023-dfs-2y", "clesham2020-p04")
     assert freshness.tables_used(patient, tables) == {"patients", "studies"}
     # without the files, every table a page can show
     assert freshness.tables_used(page, list(tables)) >= {"outcomes", "patients", "adverse_events", "studies"}
+
+
+def test_the_page_api_counts_the_tables_its_methods_read(tmp_path: Path) -> None:
+    # A page that names no row of a table can still read it through the page API: where each
+    # figure was read (documents), the release it belongs to (releases), the patient rows of some
+    # studies (a table named as a string), or the whole dataset handed to the engine.
+    from livingreview import book
+
+    tables = freshness.resources(ROOT)
+
+    def used(code: str) -> set[str]:
+        return freshness.tables_used(f"```{{code-cell}} ipython3\nds = book.start()\n{code}\n```\n", tables)
+
+    assert "documents" in used("ds.read_on('aall1731-followup')")
+    assert "documents" in used("ds.provenance(['aall1731-followup'])")
+    assert "releases" in used("ds.version(2)")
+    assert "patients" in used("ds.study_rows('patients', ['clesham2020'])")
+    assert used("dictionary.dictionary_tables(ds)") == set(tables)
+    assert "documents" not in used("ds.row('vandersluis2023-dfs-2y')")
+    assert set(book.READS) <= {name for name in dir(book.Page) if not name.startswith("_")}
+
+
+def test_a_page_that_reads_the_bibliography_is_executed_again_when_it_changes(tmp_path: Path) -> None:
+    for name in ("data", "_config.yml", "references.bib"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, tmp_path / name)
+    page = "```{code-cell} ipython3\nds = book.start()\nds.bibliography()\n```\n"
+    before = freshness.fingerprint(page, tmp_path)
+    bib = tmp_path / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert freshness.fingerprint(page, tmp_path) != before
+    plain = "```{code-cell} ipython3\nds = book.start()\nds.row('x')\n```\n"
+    unchanged = freshness.fingerprint(plain, tmp_path)
+    bib.write_text(bib.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert freshness.fingerprint(plain, tmp_path) == unchanged

@@ -175,14 +175,13 @@ def test_a_page_forest_describes_its_rows_and_draws_percent_without_marker_sizes
     assert "gamma-used" in str(page.flags_table())
 
 
-# -- gluing a list of figures, and each figure's provenance ---------------------------------------
+# -- a figure's text and its provenance -----------------------------------------------------------
 
 
-def test_figs_glues_each_row_under_its_id_and_provenance_names_the_page() -> None:
+def test_a_figure_keeps_its_printed_decimals_and_provenance_names_the_page() -> None:
     page = book.Page(load(ROOT))
-    texts = page.figs(["cibmtr2025-cr", "leahy2022-cr"], digits={"cibmtr2025-cr": 1})
-    assert texts[0].startswith("86.0%") and texts[1].startswith("94%")
-    assert book.glue_name("leahy2022-os-kmt2a-infant") == "leahy2022_os_kmt2a_infant"
+    # 86.0% is stored as 86 and printed with its trailing zero (value_as_printed)
+    assert page.cited("cibmtr2025-cr").startswith("86.0%") and page.text("leahy2022-cr").startswith("94%")
     frame = page.provenance(["aall1731-followup", "vandersluis2023-dfs-2y"])
     assert frame["page"].tolist() == [
         "mirror page, secondary: Abstract, Results",

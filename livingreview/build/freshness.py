@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from livingreview.core.myst import FRONT_MATTER, code_of, prose_refs, split_ref
-from livingreview.core.paths import ENGINE_DIR, SHOWN_TABLES, package_file
+from livingreview.core.paths import ENGINE_DIR, SHOWN_TABLES, book_settings, package_file
 
 ALL = "*"
 
@@ -34,10 +34,15 @@ ALL = "*"
 _NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 _WHOLE = re.compile(
     r"\bds\s*\.\s*(?:tables|package|items|keys|values|root)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
+    # the page's dataset handed to the engine whole (``dictionary_tables(ds)``): it may read any table
+    r"|[(,]\s*ds\s*[,)]"
 )
-# The page API's row lookups (``ds.fig``, ``ds.row``...) find a row by its id in any of the tables
-# a page can show (livingreview.book.SHOWN_TABLES).
-_LOOKUP = re.compile(r"\bds\s*\.\s*(?:fig|row|rows|show|number|count|flags_table)\b")
+# The page API's methods (``ds.row``, ``ds.forest_rows``, ``ds.provenance``...) find rows by their
+# ids in any of the tables a page can show (livingreview.book.SHOWN_TABLES): any method call
+# counts, and only the ids the code names as strings are looked for (_looked_up).
+_LOOKUP = re.compile(r"\bds\s*\.\s*\w+\s*\(")
+_BIBLIOGRAPHY = re.compile(r"\bds\s*\.\s*bibliography\s*\(")
+_METHOD = re.compile(r"\bds\s*\.\s*(\w+)\s*\(")
 _USES_DATA = re.compile(r"\bbook\.start\s*\(|\bdata\.load\s*\(")
 
 
@@ -50,6 +55,13 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
     if _WHOLE.search(code):
         return names
     used = {a or b for a, b in _NAMED.findall(code)}
+    # A table named as a string (``ds.where("patients", ...)``, ``ds.study_rows("patients", ...)``).
+    used |= set(_LITERAL.findall(code)) & names
+    # What the page API's methods read besides the rows named (livingreview.book.READS).
+    from livingreview.book import READS
+
+    for method in _METHOD.findall(code):
+        used |= set(READS.get(method, ()))
     # The figures the prose cites ({fig}`row-id`, livingreview.build.roles) are looked up by id too.
     cited = {split_ref(t)[0] for t in prose_refs(markdown)}
     if _LOOKUP.search(code) or cited:
@@ -58,7 +70,7 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
 
 
 def _looked_up(code: str, tables: Iterable[str] | Mapping[str, Path], cited: Iterable[str] = ()) -> set[str]:
-    """The tables a page's lookups by id (``ds.fig("x", "some-id")``) reach: those holding an id the
+    """The tables a page's lookups by id (``ds.row("some-id")``) reach: those holding an id the
     code names as a string, and the studies (a flag on a study record goes with its figures). With
     table names only (no files to read the ids from), every table a page can show."""
     if not isinstance(tables, Mapping):
@@ -146,6 +158,8 @@ def fingerprint(markdown: str, root: Path) -> str | None:
     if not used and not _USES_DATA.search(code_of(markdown)):
         return None
     parts = [tables[name] for name in sorted(used)] + [package_file(root)]
+    if _BIBLIOGRAPHY.search(code_of(markdown)):  # ds.bibliography(): the book's .bib file too
+        parts.append(Path(root) / book_settings(root).bib_file)
     return hashlib.sha256(f"{_digest(parts)}|{engine_digest()}".encode()).hexdigest()[:20]
 
 
