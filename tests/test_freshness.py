@@ -159,7 +159,7 @@ def test_data_edit_reaches_the_page_and_spares_unrelated_pages(tmp_path: Path) -
 def test_the_page_api_reads_the_tables_whose_ids_the_page_names(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "data", tmp_path / "data")
     tables = freshness.resources(tmp_path)
-    page = "```{code-cell} ipython3\nds = book.start()\nds.provenance(['vandersluis2023-dfs-2y'])\n```\n"
+    page = "```{code-cell} ipython3\nds = book.start()\nds.rows(['vandersluis2023-dfs-2y'])\n```\n"
     assert freshness.tables_used(page, tables) == {"outcomes", "studies"}
     patient = page.replace("vandersluis2023-dfs-2y", "clesham2020-p04")
     assert freshness.tables_used(patient, tables) == {"patients", "studies"}
