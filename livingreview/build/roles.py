@@ -82,7 +82,8 @@ class CitedFigure(SphinxRole):
                 raise ValueError(f"write {{{VALUE_ROLE}}}`{target}` for one value of a row")
             text = _page(self.env.app).cited(target)
         except (KeyError, ValueError) as e:
-            message = e.args[0] if e.args else str(e)
+            # a KeyError's str() quotes its message; a DataError (invalid data) lists its problems
+            message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
             logger.warning("{%s}`%s`: %s", self.name, target, message, location=self.get_location())
             return [nodes.inline(target, target)], []
         return [nodes.inline(text, text, classes=["pasted-text"])], []
