@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from livingreview.core.myst import split_ref
+from livingreview.core.myst import glue_key, split_ref
 from livingreview.core.paths import ROWS_DIR, SHOWN_TABLES, build_cache, find_root, package_file
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
@@ -56,19 +56,6 @@ PROVENANCE_HEADINGS = {
     "figure": "As printed",
     "page": "Read on (page, grade): locator",
     "overlap": "May share patients with",
-}
-
-
-# What the page API's methods read besides the rows a page names by id: the build re-executes a
-# page when one of these tables changes (livingreview.build.freshness). Keep it beside the methods.
-READS: dict[str, tuple[str, ...]] = {
-    "provenance": ("documents",),
-    "read_on": ("documents",),
-    "documents_of": ("documents",),
-    "cases": ("patients",),
-    "release": ("releases",),
-    "glue_release": ("releases",),
-    "version": ("releases",),
 }
 
 
@@ -456,8 +443,9 @@ def start(prose: Iterable[str] = ()) -> Page:
     load the data keeps the frames in the build's cache; the others read them back.
 
     ``prose``: the figures the page's prose cites (``{fig}`` and ``{value}`` roles), which the
-    build passes in as it reads the page (:mod:`livingreview.build.roles`): they are recorded as
-    shown, so the page's table of flagged figures includes them, and an unknown id stops the page."""
+    build passes in as it reads the page (:mod:`livingreview.build.roles`): each one's text is
+    glued for its role to paste, and recorded as shown, so the page's table of flagged figures
+    includes it; an unknown id stops the page."""
     from livingreview.dataset import load as data
     from livingreview.present import tables
 
@@ -467,5 +455,5 @@ def start(prose: Iterable[str] = ()) -> Page:
     tables.keep_rows_in(cache / ROWS_DIR if cache else None)
     page = Page(data.load(root, cache_dir=cache))
     for target in prose:
-        page.cited(target)
+        glue(glue_key(target), page.cited(target))
     return page

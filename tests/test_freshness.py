@@ -172,6 +172,7 @@ def test_the_page_api_counts_the_tables_its_methods_read(tmp_path: Path) -> None
     # figure was read (documents), the release it belongs to (releases), the patient rows of some
     # studies (a table named as a string), or the whole dataset handed to the engine.
     from livingreview import book
+    from livingreview.core.paths import PAGE_API_READS
 
     tables = freshness.resources(ROOT)
 
@@ -184,7 +185,7 @@ def test_the_page_api_counts_the_tables_its_methods_read(tmp_path: Path) -> None
     assert "patients" in used("ds.study_rows('patients', ['clesham2020'])")
     assert used("dictionary.dictionary_tables(ds)") == set(tables)
     assert "documents" not in used("ds.row('vandersluis2023-dfs-2y')")
-    assert set(book.READS) <= {name for name in dir(book.Page) if not name.startswith("_")}
+    assert set(PAGE_API_READS) <= {name for name in dir(book.Page) if not name.startswith("_")}
 
 
 def test_a_page_that_reads_the_bibliography_is_executed_again_when_it_changes(tmp_path: Path) -> None:

@@ -135,3 +135,19 @@ def test_what_the_prose_cites_is_part_of_the_page_fingerprint() -> None:
     tables = freshness.resources(ROOT)
     assert "outcomes" in freshness.tables_used(page, tables)
     assert "outcomes" not in freshness.tables_used(page.replace("{fig}`vandersluis2023-dfs-2y`", ""), tables)
+
+
+@pytest.mark.build
+def test_a_figure_cited_on_a_page_without_the_page_api_fails_the_build(tmp_path: Path) -> None:
+    root = _book(tmp_path, "vandersluis2023-dfs-2y")
+    page = root / "chapters" / "chapter.md"
+    page.write_text(
+        page.read_text(encoding="utf-8")
+        .replace("ds = book.start()", "ds = None")
+        .replace('print("recorded:", *ds.used["outcomes"], *ds.used["studies"])', "print(1)"),
+        encoding="utf-8",
+    )
+    proc = _build(root)
+    assert proc.returncode != 0
+    tail = proc.stderr[proc.stderr.rindex("what failed it (") :]
+    assert "chapters/chapter.md" in tail and "must call book.start()" in tail, tail

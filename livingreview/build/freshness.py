@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from livingreview.core.myst import FRONT_MATTER, code_of, prose_refs, split_ref
-from livingreview.core.paths import ENGINE_DIR, SHOWN_TABLES, book_settings, package_file
+from livingreview.core.paths import ENGINE_DIR, PAGE_API_READS, SHOWN_TABLES, book_settings, package_file
 
 ALL = "*"
 
@@ -57,11 +57,9 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
     used = {a or b for a, b in _NAMED.findall(code)}
     # A table named as a string (``ds.where("patients", ...)``, ``ds.study_rows("patients", ...)``).
     used |= set(_LITERAL.findall(code)) & names
-    # What the page API's methods read besides the rows named (livingreview.book.READS).
-    from livingreview.book import READS
-
+    # What the page API's methods read besides the rows named (core.paths.PAGE_API_READS).
     for method in _METHOD.findall(code):
-        used |= set(READS.get(method, ()))
+        used |= set(PAGE_API_READS.get(method, ()))
     # The figures the prose cites ({fig}`row-id`, livingreview.build.roles) are looked up by id too.
     cited = {split_ref(t)[0] for t in prose_refs(markdown)}
     if _LOOKUP.search(code) or cited:

@@ -70,6 +70,12 @@ def prose_refs(markdown: str) -> list[str]:
     return list(dict.fromkeys(m.group("target").strip() for m in PROSE_REF.finditer(prose)))
 
 
+def glue_key(target: str) -> str:
+    """The glue name under which the page's code leaves the text of one prose reference (the
+    page's ``book.start(prose=...)`` glues it, the role pastes it)."""
+    return f"livingreview {target}"
+
+
 def split_ref(target: str) -> tuple[str, str | None]:
     """``'row-id:column'`` -> ``('row-id', 'column')``; ``'row-id'`` -> ``('row-id', None)``."""
     row_id, _, column = target.partition(":")

@@ -24,6 +24,17 @@ CHAPTERS_DIR = "chapters"
 # The data package's tables whose rows a page shows (a figure, an adverse event, a patient, a
 # study), in the order a page's table of flagged figures lists them (livingreview.book.Page).
 SHOWN_TABLES = ("outcomes", "adverse_events", "patients", "studies")
+# What the page API's methods (livingreview.book.Page) read besides the rows a page names by id:
+# the build executes a page again when one of these tables changes (livingreview.build.freshness).
+PAGE_API_READS: dict[str, tuple[str, ...]] = {
+    "provenance": ("documents",),
+    "read_on": ("documents",),
+    "documents_of": ("documents",),
+    "cases": ("patients",),
+    "release": ("releases",),
+    "glue_release": ("releases",),
+    "version": ("releases",),
+}
 
 # The folder, inside the build folder (_build), where one build's processes share what they make
 # once: the parsed dataset, long tables' other rows, the Vega bundle, the last build's stamp.
