@@ -29,7 +29,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "valid"
 # provenance tables and the update's PRISMA boxes on seven pages (1383 after moving what could
 # move to the engine: Page.figs, Page.provenance, UpdateCounts.boxes). The lead decides whether
 # to keep this growth or to move more of it into the engine.
-CODE_LINES_NOW = 826  # the target is 450
+CODE_LINES_NOW = 825  # the target is 450
 CODE_LINES_TARGET = 450
 
 
