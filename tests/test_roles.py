@@ -38,6 +38,10 @@ def test_the_page_code_is_given_the_prose_references_on_the_same_line() -> None:
     assert with_prose_refs("no roles\n```{code-cell} ipython3\nds = book.start()\n```\n").endswith(
         "ds = book.start()\n```\n"
     )
+    # a book.start() named in the prose (or in a plain code block) is not the page's code
+    named = "Call `book.start()` first.\n\n```python\nbook.start()\n```\n\n" + page
+    assert code_cells(with_prose_refs(named)) == ["ds = book.start(prose=('b-1', 'a:n'))"]
+    assert with_prose_refs(named).startswith("Call `book.start()` first.\n\n```python\nbook.start()\n")
 
 
 def test_a_value_records_its_column_and_a_figure_its_row() -> None:

@@ -39,14 +39,27 @@ from sphinx.application import Sphinx
 from livingreview.core.myst import FIG_ROLE, VALUE_ROLE, glue_key, prose_refs, split_ref
 
 _START = re.compile(r"\bbook\.start\(\)")
+_CODE_CELL = re.compile(r"^(?P<fence>`{3,}|~{3,})\{code-cell\}")
 
 
 def with_prose_refs(markdown: str) -> str:
-    """The page's source with its first ``book.start()`` given the prose's references."""
+    """The page's source with the first ``book.start()`` of its code cells given the prose's
+    references (a ``book.start()`` mentioned in the prose is left as it is)."""
     refs = prose_refs(markdown)
     if not refs:
         return markdown
-    return _START.sub(f"book.start(prose={tuple(refs)!r})", markdown, count=1)
+    lines = markdown.split("\n")
+    fence = None
+    for i, line in enumerate(lines):
+        opening = _CODE_CELL.match(line)
+        if fence is None and opening:
+            fence = opening.group("fence")
+        elif fence is not None and line.strip() == fence:
+            fence = None
+        elif fence is not None and _START.search(line):
+            lines[i] = _START.sub(f"book.start(prose={tuple(refs)!r})", line, count=1)
+            break
+    return "\n".join(lines)
 
 
 def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
