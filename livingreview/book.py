@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from livingreview.core.myst import glue_key, split_ref
-from livingreview.core.paths import ROWS_DIR, SHOWN_TABLES, build_cache, find_root, package_file
+from livingreview.core.paths import (
+    FIGURE_TABLES,
+    ROWS_DIR,
+    SHOWN_TABLES,
+    build_cache,
+    find_root,
+    package_file,
+)
 from livingreview.dataset.load import Dataset, primary_key, resource_schema
 from livingreview.present import evidence, render
 from livingreview.present.tables import is_missing
@@ -233,9 +240,27 @@ class Page(Mapping[str, pd.DataFrame]):
         """The text of a ``{fig}`row-id``` or ``{value}`row-id:column``` reference in the prose
         (recorded as shown): what the page's prose shows where it cites the dataset."""
         row_id, column = split_ref(target)
+        role = "{fig}" if column is None else "{value}"
+        try:
+            table = self._table_of(row_id)
+        except KeyError as e:
+            raise KeyError(f"{role}`{target}` in the prose: {e.args[0]}") from None
+        where = f"{role}`{target}` in the prose: {table} row {row_id!r}"
         if column is None:
-            return self.text(row_id)
-        return evidence.value_text(self.value(row_id, column))
+            if table not in FIGURE_TABLES:
+                raise ValueError(
+                    f"{where} is not a figure; cite one of its values as {{value}}`{row_id}:column`"
+                )
+            try:
+                return self.text(row_id)
+            except ValueError as e:
+                raise ValueError(f"{where}: {e}") from None
+        if column not in self.dataset[table].columns:
+            raise KeyError(f"{where}: no column {column!r} in {table}")
+        try:
+            return evidence.value_text(self.value(row_id, column))
+        except ValueError as e:
+            raise ValueError(f"{where}: {column}: {e}") from None
 
     def count(self, row_id: str, column: str = "events") -> int:
         return int(self.value(row_id, column))
@@ -362,7 +387,6 @@ class Page(Mapping[str, pd.DataFrame]):
         """The stored pages (``documents`` rows, by ``document_id``) these figure rows were read on,
         each once, by document id; each row's ``document_id`` is recorded as shown. A
         build error for a row read in a founding document: it names no stored page."""
-        from livingreview.present.tables import is_missing
 
         ids = list(ids)
         pages = {i: self.value(i, "document_id") for i in ids}
@@ -382,7 +406,6 @@ class Page(Mapping[str, pd.DataFrame]):
         """A study's design as a table of studies shows it: the values of ``columns`` (its design,
         setting…), then its therapy, or 'therapy not stated' where the study records none, joined
         by '; '. Each value is recorded as shown."""
-        from livingreview.present.tables import is_missing
 
         parts = [str(self.value(study_id, c)) for c in columns]
         given = self.value(study_id, therapy)

@@ -631,8 +631,10 @@ def test_adverse_events_refuse_a_row_without_its_counts(ae_df):
     with pytest.raises(ValueError, match="every row needs patients and total"):
         ch.adverse_events(missing)
     missing.loc[0, "total"], missing.loc[1, "patients"] = 20, pd.NA
-    with pytest.raises(ValueError, match="every row needs patients and total"):
+    with pytest.raises(ValueError, match="every row needs patients and total") as raised:
         ch.adverse_events(missing)
+    event, grade = missing.loc[1, "event"], missing.loc[1, "grade"]
+    assert str(raised.value).endswith(f"missing in: {event} (grade {grade})")  # names the row
     missing.loc[1, "patients"] = 2  # complete nullable counts draw as plain integers do
     assert ch.adverse_events(missing).to_dict() == ch.adverse_events(ae_df).to_dict()
 

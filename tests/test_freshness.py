@@ -184,6 +184,9 @@ def test_the_page_api_counts_the_tables_its_methods_read(tmp_path: Path) -> None
     assert "releases" in used("ds.version(2)")
     assert "patients" in used("ds.study_rows('patients', ['clesham2020'])")
     assert used("dictionary.dictionary_tables(ds)") == set(tables)
+    assert used("dictionary.dictionary_tables(tables=ds)") == set(tables)
+    assert used("dictionary.dictionary_tables(ds.dataset)") == set(tables)
+    assert "patients" in used("ds.cases_behind('clesham2020-cart-remission', 'total')")
     assert "documents" not in used("ds.row('vandersluis2023-dfs-2y')")
     assert set(PAGE_API_READS) <= {name for name in dir(book.Page) if not name.startswith("_")}
 
@@ -200,3 +203,54 @@ def test_a_page_that_reads_the_bibliography_is_executed_again_when_it_changes(tm
     unchanged = freshness.fingerprint(plain, tmp_path)
     bib.write_text(bib.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert freshness.fingerprint(plain, tmp_path) == unchanged
+
+
+def test_every_table_a_page_api_method_reads_is_declared() -> None:
+    # Read each Page method's body: a table it names (a string, a default argument, an attribute
+    # of the dataset) or a method of the page it calls must be covered by PAGE_API_READS, besides
+    # the tables a page reaches by the ids it names (SHOWN_TABLES) and the studies, which every
+    # page that looks rows up depends on.
+    import ast
+    import inspect
+    import textwrap
+
+    from livingreview import book
+    from livingreview.core.paths import PAGE_API_READS, SHOWN_TABLES
+
+    tables = set(freshness.resources(ROOT))
+    reads_releases = {"latest_release", "latest_release_if_any"}
+    found: dict[str, set[str]] = {}
+    calls: dict[str, set[str]] = {}
+    for name, method in vars(book.Page).items():
+        if not inspect.isfunction(method):
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+        named = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in tables}
+        named |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in tables}
+        if any(isinstance(n, ast.Attribute) and n.attr in reads_releases for n in ast.walk(tree)):
+            named.add("releases")
+        found[name] = named
+        calls[name] = {
+            n.func.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id == "self"
+        }
+    # ds.rows([]) is an empty frame with the columns of outcomes: no value of the table is shown
+    found["rows"] -= {"outcomes"}
+    # a method reads what the page methods it calls read (e.g. glue_release -> release)
+    for _ in range(3):
+        for name in found:
+            for callee in calls[name]:
+                found[name] |= found.get(callee, set())
+    # "table" arguments (where, study_rows, require_shown) are named by the page as strings
+    undeclared = {
+        name: sorted(named - set(PAGE_API_READS.get(name, ())) - {"studies"})
+        for name, named in found.items()
+        if not name.startswith("_") and named - set(PAGE_API_READS.get(name, ())) - {"studies"}
+    }
+    # tables reached only by ids the page names (SHOWN_TABLES, looked up by _table_of) are fine
+    # where the method takes ids; a fixed table (a default, a literal) must be declared
+    assert not undeclared, f"declare in core.paths.PAGE_API_READS: {undeclared} (shown: {SHOWN_TABLES})"

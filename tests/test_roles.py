@@ -55,6 +55,28 @@ def test_a_value_records_its_column_and_a_figure_its_row() -> None:
         page.cited("nope")
 
 
+@pytest.mark.parametrize(
+    "target, says",
+    [
+        ("nope", "{fig}`nope` in the prose: no row 'nope'"),
+        (
+            "vandersluis2023",
+            "studies row 'vandersluis2023' is not a figure; cite one of its values as {value}",
+        ),
+        ("vandersluis2023-dfs-2y:nocolumn", "no column 'nocolumn' in outcomes"),
+        (
+            "vandersluis2023-dfs-2y:p_value",
+            "outcomes row 'vandersluis2023-dfs-2y': p_value: no value to show",
+        ),
+    ],
+)
+def test_a_bad_reference_names_itself_its_row_and_column(target: str, says: str) -> None:
+    page = book.Page(load(ROOT))
+    with pytest.raises((KeyError, ValueError)) as raised:
+        page.cited(target)
+    assert says in str(raised.value.args[0])
+
+
 # -- in a built book ----------------------------------------------------------------------------
 
 CHAPTER = """\

@@ -34,8 +34,9 @@ ALL = "*"
 _NAMED = re.compile(r"\bds\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 _WHOLE = re.compile(
     r"\bds\s*\.\s*(?:tables|package|items|keys|values|root)\b|\bds\s*\[\s*[^'\"\s]|schema_table|data\.load"
-    # the page's dataset handed to the engine whole (``dictionary_tables(ds)``): it may read any table
-    r"|[(,]\s*ds\s*[,)]"
+    # the page's dataset handed to the engine whole (``dictionary_tables(ds)``, ``f(tables=ds)``,
+    # ``ds.dataset``): it may read any table
+    r"|[(,=]\s*ds\s*[,)]|\bds\s*\.\s*dataset\b"
 )
 # The page API's methods (``ds.row``, ``ds.forest_rows``, ``ds.provenance``...) find rows by their
 # ids in any of the tables a page can show (livingreview.book.SHOWN_TABLES): any method call

@@ -24,13 +24,19 @@ CHAPTERS_DIR = "chapters"
 # The data package's tables whose rows a page shows (a figure, an adverse event, a patient, a
 # study), in the order a page's table of flagged figures lists them (livingreview.book.Page).
 SHOWN_TABLES = ("outcomes", "adverse_events", "patients", "studies")
+# Of those, the tables whose rows are figures (a {fig} in the prose shows one; livingreview.build.roles).
+FIGURE_TABLES = SHOWN_TABLES[:2]
 # What the page API's methods (livingreview.book.Page) read besides the rows a page names by id:
 # the build executes a page again when one of these tables changes (livingreview.build.freshness).
+# Here, not beside the methods, so that the build reads it without importing the page API (pandas);
+# tests/test_freshness.py reads every method's body and fails on a table it uses and this omits.
 PAGE_API_READS: dict[str, tuple[str, ...]] = {
     "provenance": ("documents",),
     "read_on": ("documents",),
     "documents_of": ("documents",),
     "cases": ("patients",),
+    "cases_behind": ("patients",),
+    "figures_of": ("outcomes",),
     "release": ("releases",),
     "glue_release": ("releases",),
     "version": ("releases",),

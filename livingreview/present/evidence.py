@@ -324,12 +324,13 @@ def case_text(row: Mapping[str, Any] | Any, report: str, read_in: str) -> str:
     return text
 
 
-def where_text(row: Mapping[str, Any] | Any) -> str:
-    """Where a row stands, as a flags table gives it: ``'<citekey>: <locator>'``. A study row's
-    citekey is its own paper; its locator points into the document its figures were read in
-    (``source_citekey``), which is named instead when there is one."""
-    read_in = _get(row, "source_citekey") or _get(row, "citekey")
-    return f"{read_in}: {_get(row, 'locator')}"
+def where_text(row: Mapping[str, Any] | Any) -> str | None:
+    """Where a row stands, as a flags table or a table beside a chart gives it: ``'<citekey>:
+    <locator>'`` (None without both: a row computed on the page). A study row's citekey is its own
+    paper; its locator points into the document its figures were read in (``source_citekey``),
+    which is named instead when there is one."""
+    read_in, locator = _get(row, "source_citekey") or _get(row, "citekey"), _get(row, "locator")
+    return f"{read_in}: {locator}" if read_in and locator else None
 
 
 def with_sources(rows: pd.DataFrame, studies: pd.DataFrame, read_in: Mapping[str, str]) -> pd.DataFrame:
@@ -400,16 +401,9 @@ def forest_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[st
         "basis": basis,
         "computed": c is not None,
         "locator": _get(row, "locator"),
-        "read_from": read_from(row),
+        "read_from": where_text(row),
         "flag": _get(row, "flag"),
     }
-
-
-def read_from(row: Mapping[str, Any] | Any) -> str | None:
-    """Where a figure row was read, as a table beside a chart names it: ``'<citekey>: <locator>'``
-    (None without both)."""
-    citekey, locator = _get(row, "citekey"), _get(row, "locator")
-    return f"{citekey}: {locator}" if citekey and locator else None
 
 
 def complement_row(row: Mapping[str, Any] | Any, *, scale: float = 100.0) -> dict[str, Any]:

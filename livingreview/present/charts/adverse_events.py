@@ -63,9 +63,11 @@ def adverse_events(
     d = df[[event, grade, patients, total]].copy()
     d.columns = ["event", "grade", "patients", "total"]
     _numeric(d, ["patients", "total"], func, {"patients": patients, "total": total})
-    if d[["patients", "total"]].isna().any().any():
+    lacking = d[d[["patients", "total"]].isna().any(axis=1)]
+    if len(lacking):
         # A row without its counts would be drawn as no bar at all, as if no patient had the event.
-        raise ValueError(f"{func}: every row needs {patients} and {total}")
+        which = "; ".join(f"{e} (grade {g})" for e, g in zip(lacking["event"], lacking["grade"], strict=True))
+        raise ValueError(f"{func}: every row needs {patients} and {total}; missing in: {which}")
     d["event"] = d["event"].astype(str)
     d["grade"] = d["grade"].astype(str)
     if ((d["patients"] > d["total"]) | (d["total"] <= 0)).any():
