@@ -162,12 +162,12 @@ class Page(Mapping[str, pd.DataFrame]):
         """The reader's text of one figure row (counts with exact CI, or as printed; flag)."""
         return evidence.figure_text(self.row(row_id), **kwargs)
 
-    def provenance(self, ids: Iterable[str], **kwargs: Any) -> pd.DataFrame:
+    def provenance(self, ids: Iterable[str]) -> pd.DataFrame:
         """Figure rows with, beside each, the study, what it measures, the figure as printed, the
         page it was read on (kind and grade) or its founding document, and the studies that may
         share its patients: :func:`livingreview.present.evidence.provenance_frame`."""
         rows = self.rows(list(ids))
-        return evidence.provenance_frame(rows, self.dataset.studies, self.dataset["documents"], **kwargs)
+        return evidence.provenance_frame(rows, self.dataset.studies, self.dataset["documents"])
 
     def forest_rows(
         self,
@@ -380,33 +380,29 @@ class Page(Mapping[str, pd.DataFrame]):
         """The stored page a figure row was read on, as its kind and grade ('mirror page,
         secondary'), or 'founding document' (:func:`~livingreview.present.evidence.page_text`, the
         :meth:`provenance` column without the locator); the row is recorded as shown."""
-        documents = self.dataset["documents"].set_index("document_id", drop=False)
-        return evidence.page_text(self.row(row_id), documents)
+        return evidence.page_text(self.row(row_id), self._by_id("documents"))
 
     def documents_of(self, ids: Iterable[str]) -> pd.DataFrame:
         """The stored pages (``documents`` rows, by ``document_id``) these figure rows were read on,
         each once, by document id; each row's ``document_id`` is recorded as shown. A
         build error for a row read in a founding document: it names no stored page."""
-
         ids = list(ids)
         pages = {i: self.value(i, "document_id") for i in ids}
         founding = [i for i, d in pages.items() if is_missing(d)]
         if founding:
             raise ValueError(f"read in a founding document, not on a stored page: {', '.join(founding)}")
-        documents = self.dataset["documents"].set_index("document_id", drop=False)
-        return documents.loc[sorted(set(pages.values()))]
+        return self._by_id("documents").loc[sorted(set(pages.values()))]
 
     def overlaps(self, study_id: str) -> str:
         """The names of the studies that may share a study's patients, or 'none stated' (the
         :meth:`provenance` column; read, not recorded, as there: the page shows the study's figures)."""
-        studies = self.dataset.studies.set_index("study_id", drop=False)
+        studies = self._by_id("studies")
         return evidence.overlaps_text(studies.loc[study_id], studies["short_name"])
 
     def design(self, study_id: str, *columns: str, therapy: str = "interventions") -> str:
         """A study's design as a table of studies shows it: the values of ``columns`` (its design,
         setting…), then its therapy, or 'therapy not stated' where the study records none, joined
         by '; '. Each value is recorded as shown."""
-
         parts = [str(self.value(study_id, c)) for c in columns]
         given = self.value(study_id, therapy)
         return "; ".join([*parts, "therapy not stated" if is_missing(given) else str(given)])

@@ -470,25 +470,21 @@ def provenance_frame(
     rows: pd.DataFrame,
     studies: pd.DataFrame,
     documents: pd.DataFrame,
-    *,
-    digits: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """``rows`` (figure rows with their id column first) plus the columns a reader needs beside
     each figure: ``study`` (short name), ``what`` (outcome: description, time point), ``figure``
-    (as :func:`figure_text` shows it; ``digits`` per row id for a printed trailing zero), ``page``
+    (as :func:`figure_text` shows it, printed decimals kept), ``page``
     (the stored page's kind and grade with the locator, or the founding document's locator) and
     ``overlap`` (the studies that may share the row's patients)."""
-    digits = dict(digits or {})
     by_study = studies.set_index("study_id", drop=False)
     names = by_study["short_name"]
     docs = documents.set_index("document_id", drop=False)
-    key = rows.columns[0]
     records = rows.to_dict("records")
     out = rows.copy()
     out["study"] = [names.get(r["study_id"], r["study_id"]) for r in records]
     when = ["" if is_missing(r.get("timepoint")) else f" ({r['timepoint']})" for r in records]
     out["what"] = [f"{r['outcome']}: {r['description']}{w}" for r, w in zip(records, when, strict=True)]
-    out["figure"] = [figure_text(r, digits=digits.get(r[key])) for r in records]
+    out["figure"] = [figure_text(r) for r in records]
     out["page"] = [f"{page_text(r, docs)}: {r['locator']}" for r in records]
     out["overlap"] = [overlaps_text(by_study.loc[r["study_id"]], names) for r in records]
     return out
