@@ -41,8 +41,6 @@ _WHOLE = re.compile(
 # The page API's methods (``ds.row``, ``ds.forest_rows``, ``ds.provenance``...) find rows by their
 # ids in any of the tables a page can show (livingreview.book.SHOWN_TABLES): any method call
 # counts, and only the ids the code names as strings are looked for (_looked_up).
-_LOOKUP = re.compile(r"\bds\s*\.\s*\w+\s*\(")
-_BIBLIOGRAPHY = re.compile(r"\bds\s*\.\s*bibliography\s*\(")
 _METHOD = re.compile(r"\bds\s*\.\s*(\w+)\s*\(")
 _USES_DATA = re.compile(r"\bbook\.start\s*\(|\bdata\.load\s*\(")
 
@@ -59,11 +57,12 @@ def tables_used(markdown: str, all_tables: Iterable[str]) -> set[str]:
     # A table named as a string (``ds.where("patients", ...)``, ``ds.study_rows("patients", ...)``).
     used |= set(_LITERAL.findall(code)) & names
     # What the page API's methods read besides the rows named (core.paths.PAGE_API_READS).
-    for method in _METHOD.findall(code):
+    methods = set(_METHOD.findall(code))
+    for method in methods:
         used |= set(PAGE_API_READS.get(method, ()))
     # The figures the prose cites ({fig}`row-id`, livingreview.build.roles) are looked up by id too.
     cited = {split_ref(t)[0] for t in prose_refs(markdown)}
-    if _LOOKUP.search(code) or cited:
+    if methods or cited:
         used |= _looked_up(code, all_tables, cited)
     return used & names
 
@@ -154,10 +153,11 @@ def fingerprint(markdown: str, root: Path) -> str | None:
     """What the page's outputs depend on besides its code; None for a page that reads no data."""
     tables = resources(root)
     used = tables_used(markdown, tables)
-    if not used and not _USES_DATA.search(code_of(markdown)):
+    code = code_of(markdown)
+    if not used and not _USES_DATA.search(code):
         return None
     parts = [tables[name] for name in sorted(used)] + [package_file(root)]
-    if _BIBLIOGRAPHY.search(code_of(markdown)):  # ds.bibliography(): the book's .bib file too
+    if "bibliography" in _METHOD.findall(code):  # ds.bibliography(): the book's .bib file too
         parts.append(Path(root) / book_settings(root).bib_file)
     return hashlib.sha256(f"{_digest(parts)}|{engine_digest()}".encode()).hexdigest()[:20]
 
