@@ -36,10 +36,9 @@ from myst_nb.ext.glue.utils import retrieve_glue_data
 from myst_nb.ext.utils import RoleBase
 from sphinx.application import Sphinx
 
-from livingreview.core.myst import FIG_ROLE, VALUE_ROLE, glue_key, prose_refs, split_ref
+from livingreview.core.myst import FIG_ROLE, VALUE_ROLE, code_cell_spans, glue_key, prose_refs, split_ref
 
 _START = re.compile(r"\bbook\.start\(\)")
-_CODE_CELL = re.compile(r"^(?P<fence>`{3,}|~{3,})\{code-cell\}")
 
 
 def with_prose_refs(markdown: str) -> str:
@@ -49,17 +48,12 @@ def with_prose_refs(markdown: str) -> str:
     if not refs:
         return markdown
     lines = markdown.split("\n")
-    fence = None
-    for i, line in enumerate(lines):
-        opening = _CODE_CELL.match(line)
-        if fence is None and opening:
-            fence = opening.group("fence")
-        elif fence is not None and line.strip() == fence:
-            fence = None
-        elif fence is not None and _START.search(line):
-            lines[i] = _START.sub(f"book.start(prose={tuple(refs)!r})", line, count=1)
-            break
-    return "\n".join(lines)
+    for first, end, _ in code_cell_spans(lines):
+        for i in range(first, end):
+            if _START.search(lines[i]):
+                lines[i] = _START.sub(f"book.start(prose={tuple(refs)!r})", lines[i], count=1)
+                return "\n".join(lines)
+    return markdown
 
 
 def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:

@@ -11,11 +11,10 @@ _FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})\{code-cell\}")
 _OPTION = re.compile(r"^:(?P<key>[\w-]+):\s*(?P<value>.*)$")
 
 
-def code_cells(markdown: str) -> list[str]:
-    """The code of every ``{code-cell}`` of a MyST page, in order, without its options (``:key:``
-    lines or a ``---`` YAML block); cells tagged ``skip-execution`` are left out, as myst-nb does."""
-    cells: list[str] = []
-    lines = markdown.splitlines()
+def code_cell_spans(lines: list[str]) -> list[tuple[int, int, dict[str, str]]]:
+    """Where the code of each ``{code-cell}`` of a MyST page is: ``(first, end, options)`` with the
+    code on ``lines[first:end]`` (after its options: ``:key:`` lines or a ``---`` YAML block)."""
+    spans: list[tuple[int, int, dict[str, str]]] = []
     i = 0
     while i < len(lines):
         m = _FENCE_OPEN.match(lines[i])
@@ -23,31 +22,41 @@ def code_cells(markdown: str) -> list[str]:
             i += 1
             continue
         fence = m.group("fence")
-        body: list[str] = []
-        i += 1
+        first = i = i + 1
+        # (a line split off with "\n" keeps a Windows "\r": it closes the fence all the same)
         while i < len(lines) and not (
-            lines[i].startswith(fence[0] * len(fence)) and lines[i].strip(fence[0]) == ""
+            lines[i].startswith(fence[0] * len(fence)) and lines[i].rstrip("\r").strip(fence[0]) == ""
         ):
-            body.append(lines[i])
             i += 1
+        end = i
         i += 1
         options: dict[str, str] = {}
-        if body and body[0].strip() == "---":
-            end = next((k for k in range(1, len(body)) if body[k].strip() == "---"), None)
-            if end is not None:
+        if first < end and lines[first].strip() == "---":
+            close = next((k for k in range(first + 1, end) if lines[k].strip() == "---"), None)
+            if close is not None:
                 import yaml
 
-                options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(body[1:end])) or {}).items()}
-                body = body[end + 1 :]
-        while body and _OPTION.match(body[0]):
-            o = _OPTION.match(body[0])
-            assert o is not None
+                options = {
+                    str(k): str(v)
+                    for k, v in (yaml.safe_load("\n".join(lines[first + 1 : close])) or {}).items()
+                }
+                first = close + 1
+        while first < end and (o := _OPTION.match(lines[first])):
             options[o.group("key")] = o.group("value")
-            body = body[1:]
-        if "skip-execution" in options.get("tags", ""):
-            continue
-        cells.append("\n".join(body))
-    return cells
+            first += 1
+        spans.append((first, end, options))
+    return spans
+
+
+def code_cells(markdown: str) -> list[str]:
+    """The code of every ``{code-cell}`` of a MyST page, in order, without its options (``:key:``
+    lines or a ``---`` YAML block); cells tagged ``skip-execution`` are left out, as myst-nb does."""
+    lines = markdown.splitlines()
+    return [
+        "\n".join(lines[first:end])
+        for first, end, options in code_cell_spans(lines)
+        if "skip-execution" not in options.get("tags", "")
+    ]
 
 
 def code_of(markdown: str) -> str:
