@@ -716,22 +716,24 @@ def _timeline_frame() -> pd.DataFrame:
     )
 
 
+# The timeline's arguments for _timeline_frame's columns.
+TIMELINE = {
+    "label": "item",
+    "start": "from",
+    "end": "to",
+    "colour": "state",
+    "colour_title": "Status",
+    "certainty": "certainty",
+    "certainty_title": "End date",
+    "certainty_opacity": {"actual": 1.0, "estimated": 0.5},
+    "tooltip": {"state": "Status", "to": "End"},
+    "title": "Items",
+    "description": "Two items.",
+}
+
+
 def test_timeline_draws_one_bar_per_row_with_its_certainty() -> None:
-    chart = ch.timeline(
-        _timeline_frame(),
-        label="item",
-        start="from",
-        end="to",
-        colour="state",
-        colour_title="Status",
-        certainty="certainty",
-        certainty_title="End date",
-        certainty_opacity={"actual": 1.0, "estimated": 0.5},
-        tooltip={"state": "Status", "to": "End"},
-        title="Items",
-        description="Two items.",
-    )
-    spec = chart.to_dict()
+    spec = ch.timeline(_timeline_frame(), **TIMELINE).to_dict()
     enc = spec["encoding"]
     assert enc["x"]["field"] == "from" and enc["x2"]["field"] == "to"
     assert enc["y"]["sort"]["field"] == "from"  # in order of start
@@ -742,20 +744,7 @@ def test_timeline_draws_one_bar_per_row_with_its_certainty() -> None:
 
 def test_timeline_names_a_missing_column() -> None:
     with pytest.raises(ValueError, match=r"'finish' \(end=\)"):
-        ch.timeline(
-            _timeline_frame(),
-            label="item",
-            start="from",
-            end="finish",
-            colour="state",
-            colour_title="Status",
-            certainty="certainty",
-            certainty_title="End date",
-            certainty_opacity={"actual": 1.0},
-            tooltip={},
-            title="Items",
-            description="",
-        )
+        ch.timeline(_timeline_frame(), **{**TIMELINE, "end": "finish"})
 
 
 def test_evidence_map_counts_a_study_without_a_size_as_no_participants(evidence_df):
