@@ -10,9 +10,7 @@ default path are those of tests/test_validate.py and tests/test_changes.py.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from livingreview.checks.validate import check_project, main
 from livingreview.core.paths import PACKAGE_FILE, book_settings, find_root, package_file, package_name
 from livingreview.dataset.load import DataError, load, read_package
 from livingreview.review import changes
+from tests.test_changes import git
 
 FIXTURE = Path(__file__).parent / "fixtures" / "valid"
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,25 +175,14 @@ def test_archived_release_of_a_moved_package(book: Path) -> None:
         changes.since_previous(book)
 
 
-def _git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "Test",
-        "GIT_AUTHOR_EMAIL": "test@example.invalid",
-        "GIT_COMMITTER_NAME": "Test",
-        "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    }
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
 
 
 def test_tagged_release_of_a_moved_package(book: Path) -> None:
     _with_log(book)
-    _git(book, "init", "-q", "-b", "main")
-    _git(book, "add", "-A")
-    _git(book, "commit", "-q", "-m", "release 1.0.0")
-    _git(book, "tag", "-a", "v1.0.0", "-m", "Release 1.0.0")
+    git(book, "init", "-q", "-b", "main")
+    git(book, "add", "-A")
+    git(book, "commit", "-q", "-m", "release 1.0.0")
+    git(book, "tag", "-a", "v1.0.0", "-m", "Release 1.0.0")
     _change_a_figure(book)
     old = changes.dataset_at("refs/tags/v1.0.0", book)
     assert set(old) == {"studies", "outcomes", "releases"}
