@@ -175,8 +175,6 @@ def test_archived_release_of_a_moved_package(book: Path) -> None:
         changes.since_previous(book)
 
 
-
-
 def test_tagged_release_of_a_moved_package(book: Path) -> None:
     _with_log(book)
     git(book, "init", "-q", "-b", "main")
